@@ -1,0 +1,78 @@
+/*
+ * synshadow_loader.h — a thin C layer over libbpf for the Swift side.
+ *
+ * It opens the embedded BPF object, writes the load-time configuration,
+ * switches off the programs of the tiers not chosen, loads, attaches, and
+ * hands ring-buffer records to a callback. Everything that decides anything
+ * (which tier, what a record means) lives in Swift; this file only talks to
+ * libbpf, so that Swift never has to.
+ */
+#ifndef SYNSHADOW_LOADER_H
+#define SYNSHADOW_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "synshadow_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ss_loader;
+
+/* Called for each ring-buffer record, in order, from ss_loader_drain(). */
+typedef int (*ss_record_fn)(void *context, void *data, size_t size);
+
+struct ss_loader_options {
+	const void *object;		/* the BPF ELF object */
+	size_t object_size;
+	int tier;			/* enum synshadow_tier */
+	uint16_t port;			/* 0 = all */
+	uint32_t netns;			/* inode, 0 = all */
+	uint32_t ring_bytes;		/* ring buffer size (power of two), 0 = default */
+	uint32_t wakeup_bytes;		/* force a wake-up once this much is pending */
+	const char *cgroup_path;	/* cgroup v2 mount to attach sock_ops/cgroup_skb */
+	ss_record_fn on_record;
+	void *context;
+};
+
+/*
+ * Opens, loads and attaches. On failure returns a negative errno, writes a
+ * one-line reason into error, and leaves nothing attached.
+ */
+int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **out,
+		   char *error, size_t error_size);
+
+/* Sleeps up to timeout_ms unless woken, then consumes everything pending.
+ * Returns the number of records handed to on_record, or a negative errno. */
+int ss_loader_drain(struct ss_loader *loader, int timeout_ms);
+
+/* Runs the iter/tcp snapshot: records for existing listeners, requests and
+ * queued children enter the ring buffer like any other event. */
+int ss_loader_snapshot(struct ss_loader *loader);
+
+/* Sums the per-CPU counters. */
+int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum);
+
+/* Tells the kernel side who owns a listener found by the snapshot. */
+int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
+				 uint32_t tgid, uint32_t netns, const char *comm);
+
+/* Name of an skb_drop_reason value from the running kernel's BTF, without
+ * the SKB_DROP_REASON_ prefix; NULL when unknown. */
+const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason);
+
+/* Whether a hook's program is attached in this session. */
+int ss_loader_hook_attached(struct ss_loader *loader, int hook);
+
+/* Detaches everything and frees. Safe on NULL. */
+void ss_loader_close(struct ss_loader *loader);
+
+/* The last libbpf diagnostics (verifier log tail), for --verbose. */
+const char *ss_loader_last_log(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYNSHADOW_LOADER_H */

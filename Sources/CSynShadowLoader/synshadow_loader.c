@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * synshadow_loader.c — opens, configures, loads and attaches the BPF object
+ * with plain libbpf calls (no generated skeleton), and drains its ring buffer.
+ */
+#include "synshadow_loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#define TIER_BIT(tier) (1u << (tier))
+#define ALL_TIERS (TIER_BIT(SS_TIER_TRACEPOINT) | TIER_BIT(SS_TIER_KPROBE) | TIER_BIT(SS_TIER_FENTRY))
+
+enum attach_kind {
+	ATTACH_AUTO,	/* SEC() says how: tracepoint, kprobe, fentry */
+	ATTACH_CGROUP,	/* sock_ops and cgroup_skb, on the cgroup v2 root */
+	ATTACH_ITER,	/* iter/tcp: attached, then read on demand */
+};
+
+struct program_spec {
+	const char *name;
+	unsigned tiers;
+	int hook;
+	enum attach_kind attach;
+};
+
+/* Which program serves which tier. Hooks served by sock_ops are listed once. */
+static const struct program_spec program_specs[] = {
+	{ "ss_cgroup_skb_ingress", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_CGROUP_SKB_INGRESS, ATTACH_CGROUP },
+	{ "ss_sock_ops", ALL_TIERS, SS_HOOK_SOCKOPS_LISTEN, ATTACH_CGROUP },
+	{ "ss_inet_sock_set_state", ALL_TIERS, SS_HOOK_TP_INET_SOCK_SET_STATE, ATTACH_AUTO },
+	{ "ss_retransmit_synack", ALL_TIERS, SS_HOOK_TP_RETRANSMIT_SYNACK, ATTACH_AUTO },
+	{ "ss_kfree_skb", ALL_TIERS, SS_HOOK_TP_KFREE_SKB, ATTACH_AUTO },
+	{ "ss_sys_exit_accept4", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
+	{ "ss_sys_exit_accept", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
+	{ "ss_iter_tcp", ALL_TIERS, SS_HOOK_ITER_TCP, ATTACH_ITER },
+	{ "ss_fentry_v4_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
+	{ "ss_fexit_v4_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
+	{ "ss_fentry_v6_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
+	{ "ss_fexit_v6_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
+	{ "ss_fentry_reqsk_hash_add", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_REQSK_HASH_ADD, ATTACH_AUTO },
+	{ "ss_fentry_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_ENTRY, ATTACH_AUTO },
+	{ "ss_fexit_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_EXIT, ATTACH_AUTO },
+	{ "ss_fexit_csk_accept", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CSK_ACCEPT_EXIT, ATTACH_AUTO },
+	{ "ss_kprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
+	{ "ss_kretprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
+	{ "ss_kprobe_v6_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
+	{ "ss_kretprobe_v6_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
+	{ "ss_kprobe_reqsk_hash_add", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_REQSK_HASH_ADD, ATTACH_AUTO },
+	{ "ss_kprobe_check_req", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CHECK_REQ_ENTRY, ATTACH_AUTO },
+	{ "ss_kretprobe_check_req", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CHECK_REQ_EXIT, ATTACH_AUTO },
+	{ "ss_kprobe_csk_accept", TIER_BIT(SS_TIER_KPROBE), -1, ATTACH_AUTO },
+	{ "ss_kretprobe_csk_accept", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CSK_ACCEPT_EXIT, ATTACH_AUTO },
+};
+
+#define PROGRAM_COUNT (sizeof(program_specs) / sizeof(program_specs[0]))
+#define DROP_REASON_MAX 512
+
+struct ss_loader {
+	struct bpf_object *object;
+	struct ring_buffer *ring;
+	struct bpf_link *links[PROGRAM_COUNT];
+	struct bpf_link *iter_link;
+	int cgroup_fd;
+	int counters_fd;
+	int owners_fd;
+	int cpu_count;
+	uint32_t attached_hooks;
+	struct btf *vmlinux_btf;
+	const char *drop_reasons[DROP_REASON_MAX];
+	bool drop_reasons_loaded;
+};
+
+/* ---- libbpf diagnostics: kept, not printed, so callers decide ---------- */
+
+static char last_log[4096];
+static size_t last_log_length;
+
+static int capture_libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+{
+	char line[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), format, args);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (last_log_length + (size_t)n >= sizeof(last_log)) {
+		/* keep the tail: the verifier's last lines say what failed */
+		size_t keep = sizeof(last_log) / 2;
+
+		memmove(last_log, last_log + last_log_length - keep, keep);
+		last_log_length = keep;
+	}
+	memcpy(last_log + last_log_length, line, (size_t)n);
+	last_log_length += (size_t)n;
+	last_log[last_log_length] = '\0';
+	return 0;
+}
+
+const char *ss_loader_last_log(void)
+{
+	return last_log;
+}
+
+static int fail(char *error, size_t error_size, int err, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(error, error_size, format, args);
+	va_end(args);
+	return err < 0 ? err : -err;
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+/* Writes ss_config into the object's .rodata, located through its BTF. */
+static int write_config(struct bpf_object *object, const struct synshadow_config *config)
+{
+	struct btf *btf = bpf_object__btf(object);
+	struct bpf_map *map;
+	const struct btf_type *datasec;
+	const struct btf_var_secinfo *var;
+	int datasec_id;
+	size_t size = 0;
+	char *data = NULL;
+	int i;
+
+	bpf_object__for_each_map(map, object) {
+		const char *name = bpf_map__name(map);
+		size_t length = strlen(name);
+
+		if (bpf_map__is_internal(map) && length >= 7 && strcmp(name + length - 7, ".rodata") == 0) {
+			data = (char *)bpf_map__initial_value(map, &size);
+			break;
+		}
+	}
+	if (!data || !btf)
+		return -ENOENT;
+	datasec_id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (datasec_id < 0)
+		return datasec_id;
+	datasec = btf__type_by_id(btf, datasec_id);
+	var = btf_var_secinfos(datasec);
+	for (i = 0; i < btf_vlen(datasec); i++, var++) {
+		const struct btf_type *type = btf__type_by_id(btf, var->type);
+
+		if (strcmp(btf__name_by_offset(btf, type->name_off), "ss_config") != 0)
+			continue;
+		if (var->offset + sizeof(*config) > size)
+			return -EOVERFLOW;
+		memcpy(data + var->offset, config, sizeof(*config));
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- attach ------------------------------------------------------------ */
+
+static int attach_program(struct ss_loader *loader, size_t index, struct bpf_program *program,
+			  char *error, size_t error_size)
+{
+	const struct program_spec *spec = &program_specs[index];
+	struct bpf_link *link;
+	int err;
+
+	switch (spec->attach) {
+	case ATTACH_CGROUP:
+		link = bpf_program__attach_cgroup(program, loader->cgroup_fd);
+		break;
+	case ATTACH_ITER:
+		link = bpf_program__attach_iter(program, NULL);
+		break;
+	default:
+		link = bpf_program__attach(program);
+		break;
+	}
+	err = -errno;
+	if (!link)
+		return fail(error, error_size, err, "attaching %s failed: %s", spec->name, strerror(-err));
+	if (spec->attach == ATTACH_ITER)
+		loader->iter_link = link;
+	else
+		loader->links[index] = link;
+	if (spec->hook >= 0)
+		loader->attached_hooks |= 1u << spec->hook;
+	if (spec->hook == SS_HOOK_SOCKOPS_LISTEN)
+		loader->attached_hooks |= (1u << SS_HOOK_SOCKOPS_RWND_INIT) |
+					  (1u << SS_HOOK_SOCKOPS_TIMEOUT_INIT) |
+					  (1u << SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
+	return 0;
+}
+
+int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **out,
+		   char *error, size_t error_size)
+{
+	struct ss_loader *loader;
+	struct synshadow_config config = {
+		.netns = options->netns,
+		.port = options->port,
+		.tier = (uint16_t)options->tier,
+		.wakeup_bytes = options->wakeup_bytes ? options->wakeup_bytes : (1u << 20),
+	};
+	struct bpf_map *events;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	last_log_length = 0;
+	last_log[0] = '\0';
+	libbpf_set_print(capture_libbpf_print);
+	if (options->tier < SS_TIER_TRACEPOINT || options->tier > SS_TIER_FENTRY)
+		return fail(error, error_size, -EINVAL, "unknown tier %d", options->tier);
+
+	loader = calloc(1, sizeof(*loader));
+	if (!loader)
+		return fail(error, error_size, -ENOMEM, "out of memory");
+	loader->cgroup_fd = -1;
+
+	loader->object = bpf_object__open_mem(options->object, options->object_size, NULL);
+	if (!loader->object) {
+		err = -errno;
+		free(loader);
+		return fail(error, error_size, err, "the embedded BPF object did not open: %s", strerror(-err));
+	}
+	err = write_config(loader->object, &config);
+	if (err) {
+		fail(error, error_size, err, "the BPF object has no ss_config in .rodata: %s", strerror(-err));
+		goto fail_close;
+	}
+	events = bpf_object__find_map_by_name(loader->object, "events");
+	if (events && options->ring_bytes)
+		bpf_map__set_max_entries(events, options->ring_bytes);
+
+	for (i = 0; i < PROGRAM_COUNT; i++) {
+		struct bpf_program *program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
+
+		if (!program) {
+			err = fail(error, error_size, -ENOENT, "program %s missing from the BPF object", program_specs[i].name);
+			goto fail_close;
+		}
+		bpf_program__set_autoload(program, (program_specs[i].tiers & TIER_BIT(options->tier)) != 0);
+	}
+
+	err = bpf_object__load(loader->object);
+	if (err) {
+		fail(error, error_size, err, "loading the BPF programs failed: %s", strerror(-err));
+		goto fail_close;
+	}
+
+	loader->cgroup_fd = open(options->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (loader->cgroup_fd < 0) {
+		err = fail(error, error_size, -errno, "cannot open the cgroup v2 root %s: %s",
+			   options->cgroup_path, strerror(errno));
+		goto fail_close;
+	}
+	for (i = 0; i < PROGRAM_COUNT; i++) {
+		struct bpf_program *program;
+
+		if (!(program_specs[i].tiers & TIER_BIT(options->tier)))
+			continue;
+		program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
+		err = attach_program(loader, i, program, error, error_size);
+		if (err)
+			goto fail_close;
+	}
+
+	loader->ring = ring_buffer__new(bpf_map__fd(events), options->on_record, options->context, NULL);
+	if (!loader->ring) {
+		err = fail(error, error_size, -errno, "ring buffer setup failed: %s", strerror(errno));
+		goto fail_close;
+	}
+	loader->counters_fd = bpf_object__find_map_fd_by_name(loader->object, "counters");
+	loader->owners_fd = bpf_object__find_map_fd_by_name(loader->object, "listener_owners");
+	loader->cpu_count = libbpf_num_possible_cpus();
+	*out = loader;
+	return 0;
+
+fail_close:
+	ss_loader_close(loader);
+	return err;
+}
+
+int ss_loader_drain(struct ss_loader *loader, int timeout_ms)
+{
+	int err;
+
+	/* Producers rarely wake us: the poll is a bounded sleep, the consume
+	 * collects whatever accumulated meanwhile. */
+	err = ring_buffer__poll(loader->ring, timeout_ms);
+	if (err < 0 && err != -EINTR)
+		return err;
+	return ring_buffer__consume(loader->ring);
+}
+
+int ss_loader_snapshot(struct ss_loader *loader)
+{
+	char buffer[256];
+	ssize_t n;
+	int fd;
+
+	if (!loader->iter_link)
+		return -ENOENT;
+	fd = bpf_iter_create(bpf_link__fd(loader->iter_link));
+	if (fd < 0)
+		return -errno;
+	/* The program emits ring-buffer records; the text stream is empty.
+	 * Drain between reads so a large table cannot overflow the ring. */
+	while ((n = read(fd, buffer, sizeof(buffer))) > 0)
+		ring_buffer__consume(loader->ring);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
+{
+	struct synshadow_counters *per_cpu;
+	uint32_t zero = 0;
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	per_cpu = calloc((size_t)loader->cpu_count, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(loader->counters_fd, &zero, per_cpu)) {
+		int err = -errno;
+
+		free(per_cpu);
+		return err;
+	}
+	for (cpu = 0; cpu < loader->cpu_count; cpu++) {
+		for (i = 0; i < SS_HOOK_MAX; i++)
+			sum->hook_hits[i] += per_cpu[cpu].hook_hits[i];
+		sum->events += per_cpu[cpu].events;
+		sum->lost += per_cpu[cpu].lost;
+		sum->filtered += per_cpu[cpu].filtered;
+		sum->correlation_misses += per_cpu[cpu].correlation_misses;
+		sum->wakeups += per_cpu[cpu].wakeups;
+	}
+	free(per_cpu);
+	return 0;
+}
+
+int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
+				 uint32_t tgid, uint32_t netns, const char *comm)
+{
+	struct {
+		uint32_t tgid;
+		uint32_t netns;
+		char comm[16];
+	} owner = { .tgid = tgid, .netns = netns };
+
+	strncpy(owner.comm, comm, sizeof(owner.comm) - 1);
+	return bpf_map_update_elem(loader->owners_fd, &listener, &owner, BPF_ANY) ? -errno : 0;
+}
+
+static void load_drop_reasons(struct ss_loader *loader)
+{
+	const struct btf_type *type;
+	const struct btf_enum *value;
+	int id, i;
+
+	loader->drop_reasons_loaded = true;
+	loader->vmlinux_btf = btf__load_vmlinux_btf();
+	if (!loader->vmlinux_btf)
+		return;
+	id = btf__find_by_name_kind(loader->vmlinux_btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id < 0)
+		return;
+	type = btf__type_by_id(loader->vmlinux_btf, id);
+	value = btf_enum(type);
+	for (i = 0; i < btf_vlen(type); i++, value++) {
+		const char *name = btf__name_by_offset(loader->vmlinux_btf, value->name_off);
+
+		if (value->val < 0 || value->val >= DROP_REASON_MAX || !name)
+			continue;
+		if (strncmp(name, "SKB_DROP_REASON_", 16) == 0)
+			name += 16;
+		loader->drop_reasons[value->val] = name;
+	}
+}
+
+const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason)
+{
+	if (!loader->drop_reasons_loaded)
+		load_drop_reasons(loader);
+	return reason < DROP_REASON_MAX ? loader->drop_reasons[reason] : NULL;
+}
+
+int ss_loader_hook_attached(struct ss_loader *loader, int hook)
+{
+	return hook >= 0 && hook < SS_HOOK_MAX && (loader->attached_hooks & (1u << hook)) != 0;
+}
+
+void ss_loader_close(struct ss_loader *loader)
+{
+	size_t i;
+
+	if (!loader)
+		return;
+	ring_buffer__free(loader->ring);
+	for (i = 0; i < PROGRAM_COUNT; i++)
+		bpf_link__destroy(loader->links[i]);
+	bpf_link__destroy(loader->iter_link);
+	if (loader->cgroup_fd >= 0)
+		close(loader->cgroup_fd);
+	bpf_object__close(loader->object);
+	btf__free(loader->vmlinux_btf);
+	free(loader);
+}

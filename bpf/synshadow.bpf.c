@@ -1,0 +1,1133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * synshadow.bpf.c — the kernel half of SynShadow.
+ *
+ * Every probe here observes one step of the TCP passive open and turns it
+ * into one struct synshadow_event (bpf/abi/include/synshadow_abi.h) in the
+ * `events` ring buffer. Three attach tiers share the same handlers:
+ *
+ *   tracepoint: cgroup_skb ingress (SYN/ACK/RST reaching a listener),
+ *               sock_ops callbacks (listen, request built, request hashed,
+ *               child established), tracepoints (state changes, SYN-ACK
+ *               retransmits, drops, accept() returning).
+ *   kprobe / fentry: the function hooks on tcp_v{4,6}_conn_request,
+ *               inet_csk_reqsk_queue_hash_add, tcp_check_req and
+ *               inet_csk_accept replace the cgroup_skb, TIMEOUT_INIT and
+ *               accept-syscall roles; the rest is shared.
+ *
+ * The loader switches off the programs of the tiers not chosen. Records are
+ * submitted without waking user space unless `wakeup_bytes` are pending, so
+ * a busy server pays for neither a wake-up nor a context switch per event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "synshadow_abi.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define SOCK_STREAM 1
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
+
+/* Written by the loader before load (see synshadow_loader.c). */
+const volatile struct synshadow_config ss_config = {
+	.tier = SS_TIER_TRACEPOINT,
+	.wakeup_bytes = 1 << 20,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct synshadow_counters);
+} counters SEC(".maps");
+
+/* Who owns each listener: filled at listen() (process context) and by the
+ * loader's start-up snapshot, so softirq-time events name the server. */
+struct listener_owner {
+	__u32 tgid;
+	__u32 netns;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct listener_owner);
+} listener_owners SEC(".maps");
+
+/* A flow between the SYN and its child: sock_ops sees a request sock only
+ * through its 4-tuple, so the listener is found again here. */
+struct flow_key {
+	__u64 netns_cookie;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u16 local_port;
+	__u16 remote_port;
+	__u32 family;
+};
+
+struct flow_value {
+	__u64 listener;
+	__u32 netns;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} pending_flows SEC(".maps");
+
+/* Children created but not yet accepted: their state changes are the
+ * "reset/closed while queued" evidence, and accept() finds its listener. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct flow_value);
+} queued_children SEC(".maps");
+
+/* kprobe tier: entry arguments kept per thread for the return probe. */
+struct entry_args {
+	__u64 sk;
+	__u64 skb;
+	__u64 req;
+	__u64 fastopen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct entry_args);
+} entry_args_by_thread SEC(".maps");
+
+/* ---- counters and the ring buffer -------------------------------------- */
+
+static __always_inline struct synshadow_counters *local_counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline void count_hook(__u8 hook)
+{
+	struct synshadow_counters *c = local_counters();
+
+	if (c && hook < SS_HOOK_MAX)
+		c->hook_hits[hook]++;
+}
+
+static __always_inline void count_filtered(void)
+{
+	struct synshadow_counters *c = local_counters();
+
+	if (c)
+		c->filtered++;
+}
+
+static __always_inline void count_correlation_miss(void)
+{
+	struct synshadow_counters *c = local_counters();
+
+	if (c)
+		c->correlation_misses++;
+}
+
+static __always_inline struct synshadow_event *event_reserve(__u8 kind, __u8 hook)
+{
+	struct synshadow_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		struct synshadow_counters *c = local_counters();
+
+		if (c)
+			c->lost++;
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->version = SYNSHADOW_ABI_VERSION;
+	e->kind = kind;
+	e->size = sizeof(*e);
+	e->hook = hook;
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->cpu = bpf_get_smp_processor_id();
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	return e;
+}
+
+static __always_inline void event_submit(struct synshadow_event *e)
+{
+	struct synshadow_counters *c = local_counters();
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ss_config.wakeup_bytes) {
+		flags = BPF_RB_FORCE_WAKEUP;
+		if (c)
+			c->wakeups++;
+	}
+	if (c)
+		c->events++;
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* ---- filters ----------------------------------------------------------- */
+
+static __always_inline bool port_wanted(__u16 local_port)
+{
+	return ss_config.port == 0 || ss_config.port == local_port;
+}
+
+static __always_inline bool netns_wanted(__u32 netns)
+{
+	return ss_config.netns == 0 || ss_config.netns == netns;
+}
+
+/* ---- reading socks ----------------------------------------------------- */
+
+static __always_inline __u32 sock_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline __u64 sock_netns_cookie(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+}
+
+static __always_inline void fill_queues(struct synshadow_event *e, const struct sock *listener)
+{
+	const struct inet_connection_sock *icsk = (const void *)listener;
+
+	e->ack_backlog = BPF_CORE_READ(listener, sk_ack_backlog);
+	e->max_ack_backlog = BPF_CORE_READ(listener, sk_max_ack_backlog);
+	e->request_queue = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
+	e->request_young = BPF_CORE_READ(icsk, icsk_accept_queue.young.counter);
+	e->flags |= SS_FLAG_QUEUES_VALID;
+}
+
+/* Name the listener's owner rather than the task that happened to run. */
+static __always_inline void fill_owner(struct synshadow_event *e, __u64 listener)
+{
+	struct listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &listener);
+
+	if (!owner)
+		return;
+	e->pid = owner->tgid;
+	__builtin_memcpy(e->comm, owner->comm, sizeof(e->comm));
+	e->flags |= SS_FLAG_OWNER_KNOWN;
+}
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	return *(const __u64 *)a == 0 && *(const __u32 *)(a + 8) == bpf_htonl(0x0000ffff);
+}
+
+/* A v4 client of a dual-stack listener is an AF_INET flow everywhere. */
+static __always_inline void normalize_family(struct synshadow_event *e)
+{
+	if (e->family == AF_INET6 && is_v4_mapped(e->local_addr) && is_v4_mapped(e->remote_addr)) {
+		__builtin_memcpy(e->local_addr, e->local_addr + 12, 4);
+		__builtin_memcpy(e->remote_addr, e->remote_addr + 12, 4);
+		__builtin_memset(e->local_addr + 4, 0, 12);
+		__builtin_memset(e->remote_addr + 4, 0, 12);
+		e->family = AF_INET;
+	}
+}
+
+/* 4-tuple of a sock_common (request sock, child or listener). */
+static __always_inline void fill_tuple_from_sock(struct synshadow_event *e, const struct sock_common *skc)
+{
+	e->family = BPF_CORE_READ(skc, skc_family);
+	e->local_port = BPF_CORE_READ(skc, skc_num);
+	e->remote_port = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	if (e->family == AF_INET) {
+		BPF_CORE_READ_INTO(e->local_addr, skc, skc_rcv_saddr);
+		BPF_CORE_READ_INTO(e->remote_addr, skc, skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(e->local_addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(e->remote_addr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		normalize_family(e);
+	}
+}
+
+/* 4-tuple and TCP flags of an inbound segment, from its kernel skb. */
+static __always_inline bool fill_tuple_from_skb(struct synshadow_event *e, const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 network = BPF_CORE_READ(skb, network_header);
+	__u16 transport = BPF_CORE_READ(skb, transport_header);
+	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	struct tcphdr th;
+
+	if (protocol == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + network))
+			return false;
+		if (ip.protocol != IPPROTO_TCP)
+			return false;
+		e->family = AF_INET;
+		__builtin_memcpy(e->local_addr, &ip.daddr, 4);
+		__builtin_memcpy(e->remote_addr, &ip.saddr, 4);
+	} else if (protocol == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + network))
+			return false;
+		if (ip6.nexthdr != IPPROTO_TCP)
+			return false;
+		e->family = AF_INET6;
+		__builtin_memcpy(e->local_addr, &ip6.daddr, 16);
+		__builtin_memcpy(e->remote_addr, &ip6.saddr, 16);
+	} else {
+		return false;
+	}
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + transport))
+		return false;
+	e->local_port = bpf_ntohs(th.dest);
+	e->remote_port = bpf_ntohs(th.source);
+	e->tcp_flags = ((__u8 *)&th)[13];
+	normalize_family(e);
+	return true;
+}
+
+static __always_inline void flow_key_from_event(struct flow_key *key, const struct synshadow_event *e, __u64 cookie)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->netns_cookie = cookie;
+	__builtin_memcpy(key->local_addr, e->local_addr, 16);
+	__builtin_memcpy(key->remote_addr, e->remote_addr, 16);
+	key->local_port = e->local_port;
+	key->remote_port = e->remote_port;
+	key->family = e->family;
+}
+
+static __always_inline void remember_flow(const struct synshadow_event *e, __u64 cookie)
+{
+	struct flow_key key;
+	struct flow_value value = { .listener = e->listener, .netns = e->netns };
+
+	flow_key_from_event(&key, e, cookie);
+	bpf_map_update_elem(&pending_flows, &key, &value, BPF_ANY);
+}
+
+/* Events about a listener: identity, netns, owner and queue figures. */
+static __always_inline void fill_listener(struct synshadow_event *e, const struct sock *listener)
+{
+	e->listener = (__u64)listener;
+	e->netns = sock_netns(listener);
+	fill_owner(e, e->listener);
+	fill_queues(e, listener);
+}
+
+static __always_inline bool listener_wanted(const struct sock *listener)
+{
+	return port_wanted(BPF_CORE_READ(listener, __sk_common.skc_num)) &&
+	       netns_wanted(sock_netns(listener));
+}
+
+/* ---- tracepoint tier: cgroup_skb ingress -------------------------------- */
+
+/*
+ * Runs for every inbound packet of every socket in the cgroup tree, so it
+ * leaves at once unless the packet is for a TCP listener: SYNs, handshake
+ * ACKs (a request sock's ACK is filtered on its listener) and RSTs.
+ */
+SEC("cgroup_skb/ingress")
+int ss_cgroup_skb_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *bsk = skb->sk;
+	struct tcp_sock *tp;
+	struct synshadow_event *e;
+	__u8 kind;
+	__u8 tcp_flags;
+
+	if (!bsk || bsk->state != BPF_TCP_LISTEN)
+		return 1;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return 1;
+	if (!listener_wanted((struct sock *)tp)) {
+		count_filtered();
+		return 1;
+	}
+	{
+		__u8 version;
+		__u32 flags_offset;
+
+		if (bpf_skb_load_bytes(skb, 0, &version, 1))
+			return 1;
+		if ((version >> 4) == 4)
+			flags_offset = (version & 0x0f) * 4 + 13;
+		else
+			flags_offset = 40 + 13; /* extension headers before TCP: not followed */
+		if (bpf_skb_load_bytes(skb, flags_offset, &tcp_flags, 1))
+			return 1;
+	}
+	if (tcp_flags & TCPF_RST)
+		kind = SS_EVENT_RST;
+	else if ((tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)
+		kind = SS_EVENT_SYN;
+	else if ((tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_ACK)
+		kind = SS_EVENT_ACK;
+	else
+		return 1;
+
+	count_hook(SS_HOOK_CGROUP_SKB_INGRESS);
+	e = event_reserve(kind, SS_HOOK_CGROUP_SKB_INGRESS);
+	if (!e)
+		return 1;
+	{
+		__u8 version;
+		__u32 l4;
+
+		bpf_skb_load_bytes(skb, 0, &version, 1);
+		if ((version >> 4) == 4) {
+			e->family = AF_INET;
+			bpf_skb_load_bytes(skb, 12, e->remote_addr, 4);
+			bpf_skb_load_bytes(skb, 16, e->local_addr, 4);
+			l4 = (version & 0x0f) * 4;
+		} else {
+			e->family = AF_INET6;
+			bpf_skb_load_bytes(skb, 8, e->remote_addr, 16);
+			bpf_skb_load_bytes(skb, 24, e->local_addr, 16);
+			l4 = 40;
+		}
+		__be16 ports[2] = {};
+
+		bpf_skb_load_bytes(skb, l4, ports, sizeof(ports));
+		e->remote_port = bpf_ntohs(ports[0]);
+		e->local_port = bpf_ntohs(ports[1]);
+		e->tcp_flags = tcp_flags;
+	}
+	fill_listener(e, (struct sock *)tp);
+	if (kind != SS_EVENT_RST)
+		remember_flow(e, sock_netns_cookie((struct sock *)tp));
+	event_submit(e);
+	return 1;
+}
+
+/* ---- sock_ops: listen, request built/hashed, child established ---------- */
+
+static __always_inline void fill_tuple_from_sock_ops(struct synshadow_event *e, struct bpf_sock_ops *ops)
+{
+	e->family = ops->family;
+	e->local_port = ops->local_port;
+	e->remote_port = bpf_ntohl(ops->remote_port);
+	if (e->family == AF_INET) {
+		__u32 local = ops->local_ip4, remote = ops->remote_ip4;
+
+		__builtin_memcpy(e->local_addr, &local, 4);
+		__builtin_memcpy(e->remote_addr, &remote, 4);
+	} else {
+		__u32 local[4], remote[4];
+
+		local[0] = ops->local_ip6[0];
+		local[1] = ops->local_ip6[1];
+		local[2] = ops->local_ip6[2];
+		local[3] = ops->local_ip6[3];
+		remote[0] = ops->remote_ip6[0];
+		remote[1] = ops->remote_ip6[1];
+		remote[2] = ops->remote_ip6[2];
+		remote[3] = ops->remote_ip6[3];
+		__builtin_memcpy(e->local_addr, local, 16);
+		__builtin_memcpy(e->remote_addr, remote, 16);
+		normalize_family(e);
+	}
+}
+
+/* Finds the listener a request or child belongs to, from the SYN's record. */
+static __always_inline bool recall_flow(struct synshadow_event *e, __u64 cookie, bool forget)
+{
+	struct flow_key key;
+	struct flow_value *value;
+
+	flow_key_from_event(&key, e, cookie);
+	value = bpf_map_lookup_elem(&pending_flows, &key);
+	if (!value)
+		return false;
+	e->listener = value->listener;
+	e->netns = value->netns;
+	if (forget)
+		bpf_map_delete_elem(&pending_flows, &key);
+	return true;
+}
+
+static __always_inline void on_listen(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *bsk = ops->sk;
+	struct tcp_sock *tp;
+	struct listener_owner owner = {};
+	struct synshadow_event *e;
+	__u64 listener;
+
+	if (!bsk)
+		return;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return;
+	listener = (__u64)tp;
+	/* listen() runs in the owner's process context: remember the owner. */
+	owner.tgid = bpf_get_current_pid_tgid() >> 32;
+	owner.netns = sock_netns((struct sock *)tp);
+	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
+	bpf_map_update_elem(&listener_owners, &listener, &owner, BPF_ANY);
+	if (!listener_wanted((struct sock *)tp)) {
+		count_filtered();
+		return;
+	}
+	count_hook(SS_HOOK_SOCKOPS_LISTEN);
+	e = event_reserve(SS_EVENT_LISTEN_START, SS_HOOK_SOCKOPS_LISTEN);
+	if (!e)
+		return;
+	fill_tuple_from_sock(e, (struct sock_common *)tp);
+	fill_listener(e, (struct sock *)tp);
+	e->new_state = BPF_TCP_LISTEN;
+	event_submit(e);
+}
+
+static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind, __u8 hook)
+{
+	struct synshadow_event *e;
+	__u64 cookie;
+
+	/* Active opens run these callbacks on full socks: not ours. */
+	if (ops->is_fullsock || !port_wanted(ops->local_port))
+		return;
+	e = event_reserve(kind, hook);
+	if (!e)
+		return;
+	fill_tuple_from_sock_ops(e, ops);
+	cookie = bpf_get_netns_cookie(ops);
+	if (!recall_flow(e, cookie, false)) {
+		/* No SYN recorded for it: filtered netns, or evicted. */
+		count_correlation_miss();
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	count_hook(hook);
+	fill_owner(e, e->listener);
+	fill_queues(e, (struct sock *)e->listener);
+	event_submit(e);
+}
+
+static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *bsk = ops->sk;
+	struct synshadow_event *e;
+	struct flow_value child_value;
+	__u64 cookie;
+
+	if (!bsk || !port_wanted(ops->local_port))
+		return;
+	e = event_reserve(SS_EVENT_CHILD_CREATED, SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
+	if (!e)
+		return;
+	fill_tuple_from_sock_ops(e, ops);
+	cookie = bpf_get_netns_cookie(ops);
+	if (!recall_flow(e, cookie, true)) {
+		count_correlation_miss();
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	count_hook(SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
+	{
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(bsk);
+
+		e->child = (__u64)tp;
+	}
+	fill_owner(e, e->listener);
+	fill_queues(e, (struct sock *)e->listener);
+	e->new_state = BPF_TCP_ESTABLISHED;
+	child_value.listener = e->listener;
+	child_value.netns = e->netns;
+	child_value.reserved = 0;
+	if (e->child)
+		bpf_map_update_elem(&queued_children, &e->child, &child_value, BPF_ANY);
+	event_submit(e);
+}
+
+SEC("sockops")
+int ss_sock_ops(struct bpf_sock_ops *ops)
+{
+	switch (ops->op) {
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		on_listen(ops);
+		break;
+	case BPF_SOCK_OPS_RWND_INIT:
+		on_request_step(ops, SS_EVENT_REQUEST_CREATED, SS_HOOK_SOCKOPS_RWND_INIT);
+		break;
+	case BPF_SOCK_OPS_TIMEOUT_INIT:
+		/* The function tiers see the hash insertion itself. */
+		if (ss_config.tier == SS_TIER_TRACEPOINT)
+			on_request_step(ops, SS_EVENT_REQUEST_QUEUED, SS_HOOK_SOCKOPS_TIMEOUT_INIT);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_passive_established(ops);
+		break;
+	}
+	/* Never touch ops->reply: other programs and the kernel defaults rule. */
+	return 1;
+}
+
+/* ---- tracepoints shared by every tier ----------------------------------- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
+{
+	__u64 sk = (__u64)args->skaddr;
+	struct synshadow_event *e;
+	struct flow_value *queued;
+	int oldstate = args->oldstate, newstate = args->newstate;
+
+	if (args->protocol != IPPROTO_TCP)
+		return 0;
+	if (oldstate == BPF_TCP_LISTEN && newstate == BPF_TCP_CLOSE) {
+		if (!listener_wanted((struct sock *)sk))
+			return 0;
+		count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
+		e = event_reserve(SS_EVENT_LISTEN_STOP, SS_HOOK_TP_INET_SOCK_SET_STATE);
+		if (e) {
+			fill_tuple_from_sock(e, (struct sock_common *)sk);
+			fill_listener(e, (struct sock *)sk);
+			e->old_state = oldstate;
+			e->new_state = newstate;
+			event_submit(e);
+		}
+		bpf_map_delete_elem(&listener_owners, &sk);
+		return 0;
+	}
+	queued = bpf_map_lookup_elem(&queued_children, &sk);
+	if (!queued)
+		return 0;
+	count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
+	/* SYN_RECV -> ESTABLISHED follows the PASSIVE_ESTABLISHED callback of
+	 * every child: already reported, not worth a record per connection. */
+	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED)
+		return 0;
+	e = event_reserve(SS_EVENT_CHILD_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE);
+	if (!e)
+		return 0;
+	fill_tuple_from_sock(e, (struct sock_common *)sk);
+	e->child = sk;
+	e->listener = queued->listener;
+	e->netns = queued->netns;
+	fill_owner(e, e->listener);
+	e->old_state = oldstate;
+	e->new_state = newstate;
+	if (newstate == BPF_TCP_CLOSE)
+		bpf_map_delete_elem(&queued_children, &sk);
+	event_submit(e);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
+{
+	const struct sock *listener = args->skaddr;
+	const struct request_sock *req = args->req;
+	struct synshadow_event *e;
+
+	if (!listener_wanted(listener))
+		return 0;
+	count_hook(SS_HOOK_TP_RETRANSMIT_SYNACK);
+	e = event_reserve(SS_EVENT_SYNACK_RETRANSMIT, SS_HOOK_TP_RETRANSMIT_SYNACK);
+	if (!e)
+		return 0;
+	fill_tuple_from_sock(e, &req->__req_common);
+	fill_listener(e, listener);
+	e->request = (__u64)req;
+	e->detail = BPF_CORE_READ(req, num_retrans);
+	event_submit(e);
+	return 0;
+}
+
+/* Packets freed with a reason, when they were for a listener or a request. */
+SEC("tracepoint/skb/kfree_skb")
+int ss_kfree_skb(void *args)
+{
+	struct trace_event_raw_kfree_skb___flexible *raw = args;
+	const struct sk_buff *skb;
+	const struct sock *sk;
+	const struct sock *listener;
+	struct synshadow_event *e;
+	__u16 protocol = BPF_CORE_READ(raw, protocol);
+	__u8 state;
+
+	if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
+		return 0;
+	skb = BPF_CORE_READ(raw, skbaddr);
+	sk = kfree_skb_rx_sk(args);
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (!sk)
+		return 0;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == BPF_TCP_LISTEN)
+		listener = sk;
+	else if (state == BPF_TCP_NEW_SYN_RECV)
+		listener = BPF_CORE_READ((struct request_sock *)sk, __req_common.skc_listener);
+	else
+		return 0;
+	if (!listener || !listener_wanted(listener))
+		return 0;
+	count_hook(SS_HOOK_TP_KFREE_SKB);
+	e = event_reserve(SS_EVENT_DROP, SS_HOOK_TP_KFREE_SKB);
+	if (!e)
+		return 0;
+	if (!fill_tuple_from_skb(e, skb)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	if (state == BPF_TCP_NEW_SYN_RECV)
+		e->request = (__u64)sk;
+	fill_listener(e, listener);
+	e->detail = kfree_skb_reason(args);
+	event_submit(e);
+	return 0;
+}
+
+/* accept() returned fd: follow task->files to the child sock. */
+static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
+{
+	long fd = args->ret;
+	struct task_struct *task;
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	const struct sock *child;
+	struct flow_value *queued;
+	struct synshadow_event *e;
+	__u16 family;
+	__u64 child_key;
+
+	if (fd < 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return 0;
+	child = BPF_CORE_READ(sock, sk);
+	if (!child || BPF_CORE_READ(child, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	family = BPF_CORE_READ(child, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (!port_wanted(BPF_CORE_READ(child, __sk_common.skc_num)) || !netns_wanted(sock_netns(child)))
+		return 0;
+	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
+	e = event_reserve(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
+	if (!e)
+		return 0;
+	fill_tuple_from_sock(e, (struct sock_common *)child);
+	child_key = (__u64)child;
+	e->child = child_key;
+	e->netns = sock_netns(child);
+	e->detail = fd;
+	queued = bpf_map_lookup_elem(&queued_children, &child_key);
+	if (queued) {
+		e->listener = queued->listener;
+		fill_owner(e, e->listener);
+		fill_queues(e, (struct sock *)e->listener);
+		bpf_map_delete_elem(&queued_children, &child_key);
+	}
+	/* Otherwise a child queued before tracing began: user space finds its
+	 * listener by the local address and port. */
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->flags |= SS_FLAG_OWNER_KNOWN; /* accept() runs in the owner itself */
+	event_submit(e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int ss_sys_exit_accept4(struct trace_event_raw_sys_exit *args)
+{
+	return on_accept_exit(args);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int ss_sys_exit_accept(struct trace_event_raw_sys_exit *args)
+{
+	return on_accept_exit(args);
+}
+
+/* ---- start-up snapshot: listeners, requests and queued children -------- */
+
+SEC("iter/tcp")
+int ss_iter_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct synshadow_event *e;
+	const struct sock *listener = NULL;
+	__u8 state;
+	__u8 kind;
+
+	if (!skc)
+		return 0;
+	state = BPF_CORE_READ(skc, skc_state);
+	if (state == BPF_TCP_LISTEN) {
+		kind = SS_EVENT_SNAPSHOT_LISTENER;
+		listener = (const struct sock *)skc;
+	} else if (state == BPF_TCP_NEW_SYN_RECV) {
+		kind = SS_EVENT_SNAPSHOT_REQUEST;
+		listener = BPF_CORE_READ((struct request_sock *)skc, __req_common.skc_listener);
+	} else if (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_SYN_RECV || state == BPF_TCP_CLOSE_WAIT) {
+		/* A child still in an accept queue has no struct socket yet. */
+		if (BPF_CORE_READ((struct sock *)skc, sk_socket))
+			return 0;
+		kind = SS_EVENT_SNAPSHOT_CHILD;
+	} else {
+		return 0;
+	}
+	if (!port_wanted(BPF_CORE_READ(skc, skc_num)))
+		return 0;
+	count_hook(SS_HOOK_ITER_TCP);
+	e = event_reserve(kind, SS_HOOK_ITER_TCP);
+	if (!e)
+		return 0;
+	fill_tuple_from_sock(e, skc);
+	e->new_state = state;
+	if (kind == SS_EVENT_SNAPSHOT_LISTENER) {
+		fill_listener(e, listener);
+		/* The socket inode lets user space name the owning process. */
+		e->result = BPF_CORE_READ((struct sock *)skc, sk_socket, file, f_inode, i_ino);
+	} else if (kind == SS_EVENT_SNAPSHOT_REQUEST) {
+		e->request = (__u64)skc;
+		if (listener)
+			fill_listener(e, listener);
+	} else {
+		e->child = (__u64)skc;
+		e->netns = sock_netns((struct sock *)skc);
+	}
+	event_submit(e);
+	return 0;
+}
+
+/* ---- function tiers (fentry/fexit and kprobe/kretprobe) ------------------ */
+
+/* tcp_v6_conn_request hands IPv4 SYNs to tcp_v4_conn_request: the v4 hook
+ * reports those, so the v6 hook skips them. */
+static __always_inline bool skb_is_ipv4(const struct sk_buff *skb)
+{
+	return bpf_ntohs(BPF_CORE_READ(skb, protocol)) == ETH_P_IP;
+}
+
+static __always_inline void on_conn_request_entry(const struct sock *sk, const struct sk_buff *skb, bool v6_hook)
+{
+	struct synshadow_event *e;
+
+	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
+		return;
+	count_hook(SS_HOOK_CONN_REQUEST_ENTRY);
+	e = event_reserve(SS_EVENT_SYN, SS_HOOK_CONN_REQUEST_ENTRY);
+	if (!e)
+		return;
+	if (!fill_tuple_from_skb(e, skb)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	fill_listener(e, sk);
+	remember_flow(e, sock_netns_cookie(sk));
+	event_submit(e);
+}
+
+static __always_inline void on_conn_request_exit(const struct sock *sk, const struct sk_buff *skb, long ret,
+						 bool v6_hook)
+{
+	struct synshadow_event *e;
+
+	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
+		return;
+	count_hook(SS_HOOK_CONN_REQUEST_EXIT);
+	e = event_reserve(SS_EVENT_CONN_REQUEST_DONE, SS_HOOK_CONN_REQUEST_EXIT);
+	if (!e)
+		return;
+	fill_tuple_from_skb(e, skb);
+	fill_listener(e, sk);
+	e->result = ret;
+	event_submit(e);
+}
+
+static __always_inline void on_reqsk_hash_add(const struct sock *sk, const struct request_sock *req)
+{
+	struct synshadow_event *e;
+
+	if (!listener_wanted(sk))
+		return;
+	count_hook(SS_HOOK_REQSK_HASH_ADD);
+	e = event_reserve(SS_EVENT_REQUEST_QUEUED, SS_HOOK_REQSK_HASH_ADD);
+	if (!e)
+		return;
+	fill_tuple_from_sock(e, &req->__req_common);
+	fill_listener(e, sk);
+	e->request = (__u64)req;
+	event_submit(e);
+}
+
+static __always_inline void on_check_req_entry(const struct sock *sk, const struct sk_buff *skb,
+					       const struct request_sock *req, bool fastopen)
+{
+	struct synshadow_event *e;
+
+	if (!listener_wanted(sk))
+		return;
+	count_hook(SS_HOOK_CHECK_REQ_ENTRY);
+	e = event_reserve(SS_EVENT_ACK, SS_HOOK_CHECK_REQ_ENTRY);
+	if (!e)
+		return;
+	if (!fill_tuple_from_skb(e, skb)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	if (e->tcp_flags & TCPF_RST)
+		e->kind = SS_EVENT_RST;
+	else if (e->tcp_flags & TCPF_SYN)
+		e->kind = SS_EVENT_SYN; /* a retransmitted SYN for a queued request */
+	fill_listener(e, sk);
+	e->request = (__u64)req;
+	if (fastopen)
+		e->flags |= SS_FLAG_FASTOPEN;
+	event_submit(e);
+}
+
+static __always_inline void on_check_req_exit(const struct sock *sk, const struct sk_buff *skb,
+					      const struct request_sock *req, bool fastopen, __u64 ret)
+{
+	struct synshadow_event *e;
+
+	if (!listener_wanted(sk))
+		return;
+	count_hook(SS_HOOK_CHECK_REQ_EXIT);
+	e = event_reserve(SS_EVENT_CHECK_REQ_DONE, SS_HOOK_CHECK_REQ_EXIT);
+	if (!e)
+		return;
+	fill_tuple_from_sock(e, &req->__req_common);
+	fill_listener(e, sk);
+	e->request = (__u64)req;
+	e->result = ret;
+	if (ret && ret != (__u64)sk)
+		e->child = ret;
+	if (fastopen)
+		e->flags |= SS_FLAG_FASTOPEN;
+	event_submit(e);
+}
+
+static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
+{
+	struct synshadow_event *e;
+	const struct sock *child = (const struct sock *)ret;
+
+	if (!ret || !listener_wanted(sk))
+		return;
+	count_hook(SS_HOOK_CSK_ACCEPT_EXIT);
+	e = event_reserve(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT);
+	if (!e)
+		return;
+	fill_tuple_from_sock(e, (struct sock_common *)child);
+	fill_listener(e, sk);
+	e->child = ret;
+	e->result = ret;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->flags |= SS_FLAG_OWNER_KNOWN;
+	bpf_map_delete_elem(&queued_children, &ret);
+	event_submit(e);
+}
+
+/* fentry/fexit: BPF trampolines, typed arguments. */
+
+SEC("fentry/tcp_v4_conn_request")
+int BPF_PROG(ss_fentry_v4_conn_request, struct sock *sk, struct sk_buff *skb)
+{
+	on_conn_request_entry(sk, skb, false);
+	return 0;
+}
+
+SEC("fexit/tcp_v4_conn_request")
+int BPF_PROG(ss_fexit_v4_conn_request, struct sock *sk, struct sk_buff *skb, int ret)
+{
+	on_conn_request_exit(sk, skb, ret, false);
+	return 0;
+}
+
+SEC("fentry/tcp_v6_conn_request")
+int BPF_PROG(ss_fentry_v6_conn_request, struct sock *sk, struct sk_buff *skb)
+{
+	on_conn_request_entry(sk, skb, true);
+	return 0;
+}
+
+SEC("fexit/tcp_v6_conn_request")
+int BPF_PROG(ss_fexit_v6_conn_request, struct sock *sk, struct sk_buff *skb, int ret)
+{
+	on_conn_request_exit(sk, skb, ret, true);
+	return 0;
+}
+
+SEC("fentry/inet_csk_reqsk_queue_hash_add")
+int BPF_PROG(ss_fentry_reqsk_hash_add, struct sock *sk, struct request_sock *req)
+{
+	on_reqsk_hash_add(sk, req);
+	return 0;
+}
+
+SEC("fentry/tcp_check_req")
+int BPF_PROG(ss_fentry_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
+{
+	on_check_req_entry(sk, skb, req, fastopen);
+	return 0;
+}
+
+SEC("fexit/tcp_check_req")
+int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	on_check_req_exit(sk, skb, req, fastopen, ret);
+	return 0;
+}
+
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(ss_fexit_csk_accept, struct sock *sk)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	on_csk_accept_exit(sk, ret);
+	return 0;
+}
+
+/* kprobe/kretprobe: the classic way; arguments kept per thread. */
+
+/* Keyed by hook and thread: an accept() interrupted by a softirq that runs
+ * tcp_check_req on the same task must not lose its arguments. */
+static __always_inline __u64 entry_key(__u8 hook)
+{
+	return ((__u64)hook << 32) | (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline void save_entry_args(__u8 hook, __u64 sk, __u64 skb, __u64 req, __u64 fastopen)
+{
+	__u64 key = entry_key(hook);
+	struct entry_args args = { .sk = sk, .skb = skb, .req = req, .fastopen = fastopen };
+
+	bpf_map_update_elem(&entry_args_by_thread, &key, &args, BPF_ANY);
+}
+
+static __always_inline struct entry_args *take_entry_args(__u8 hook, struct entry_args *out)
+{
+	__u64 key = entry_key(hook);
+	struct entry_args *args = bpf_map_lookup_elem(&entry_args_by_thread, &key);
+
+	if (!args)
+		return NULL;
+	*out = *args;
+	bpf_map_delete_elem(&entry_args_by_thread, &key);
+	return out;
+}
+
+SEC("kprobe/tcp_v4_conn_request")
+int BPF_KPROBE(ss_kprobe_v4_conn_request, struct sock *sk, struct sk_buff *skb)
+{
+	on_conn_request_entry(sk, skb, false);
+	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/tcp_v4_conn_request")
+int BPF_KRETPROBE(ss_kretprobe_v4_conn_request, int ret)
+{
+	struct entry_args args;
+
+	if (take_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, &args))
+		on_conn_request_exit((struct sock *)args.sk, (struct sk_buff *)args.skb, ret, false);
+	return 0;
+}
+
+SEC("kprobe/tcp_v6_conn_request")
+int BPF_KPROBE(ss_kprobe_v6_conn_request, struct sock *sk, struct sk_buff *skb)
+{
+	on_conn_request_entry(sk, skb, true);
+	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/tcp_v6_conn_request")
+int BPF_KRETPROBE(ss_kretprobe_v6_conn_request, int ret)
+{
+	struct entry_args args;
+
+	if (take_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, &args))
+		on_conn_request_exit((struct sock *)args.sk, (struct sk_buff *)args.skb, ret, true);
+	return 0;
+}
+
+SEC("kprobe/inet_csk_reqsk_queue_hash_add")
+int BPF_KPROBE(ss_kprobe_reqsk_hash_add, struct sock *sk, struct request_sock *req)
+{
+	on_reqsk_hash_add(sk, req);
+	return 0;
+}
+
+SEC("kprobe/tcp_check_req")
+int BPF_KPROBE(ss_kprobe_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
+{
+	on_check_req_entry(sk, skb, req, fastopen);
+	save_entry_args(SS_HOOK_CHECK_REQ_ENTRY, (__u64)sk, (__u64)skb, (__u64)req, fastopen);
+	return 0;
+}
+
+SEC("kretprobe/tcp_check_req")
+int BPF_KRETPROBE(ss_kretprobe_check_req, void *ret)
+{
+	struct entry_args args;
+
+	if (take_entry_args(SS_HOOK_CHECK_REQ_ENTRY, &args))
+		on_check_req_exit((struct sock *)args.sk, (struct sk_buff *)args.skb,
+				  (struct request_sock *)args.req, args.fastopen, (__u64)ret);
+	return 0;
+}
+
+SEC("kprobe/inet_csk_accept")
+int BPF_KPROBE(ss_kprobe_csk_accept, struct sock *sk)
+{
+	save_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, (__u64)sk, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(ss_kretprobe_csk_accept, void *ret)
+{
+	struct entry_args args;
+
+	if (take_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, &args))
+		on_csk_accept_exit((struct sock *)args.sk, (__u64)ret);
+	return 0;
+}
