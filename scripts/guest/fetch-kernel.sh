@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Download (never install) a stock Debian kernel image so scripts/guest/run.sh
+# can boot it under qemu: lets us test eBPF kprobe/fentry code on kernels the
+# host would not let us use. Prints the cached vmlinuz path as the last line
+# of stdout; everything else goes to stderr. Cached runs do no download.
+#
+# Usage: fetch-kernel.sh 6.1|6.12|linux-image-PACKAGE-NAME
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+usage() { echo "usage: ${0##*/} 6.1|6.12|linux-image-PACKAGE" >&2; exit 2; }
+[[ $# -eq 1 ]] || usage
+
+# Resolve the requested version to a concrete linux-image package name.
+case "$1" in
+    6.1)
+        # linux-image-amd64 (bookworm's default) Depends on linux-image-6.1.0-N-amd64.
+        pkg="$(apt-cache show --no-all-versions linux-image-amd64 |
+            sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -n1)" ;;
+    6.12)
+        # Newest bookworm-backports-style 6.12 build; prefer unsigned, fall back to signed.
+        names="$(apt-cache pkgnames linux-image-6.12. | sort -V)"
+        pkg="$(grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' <<<"$names" | tail -n1 || true)"
+        [[ -n $pkg ]] || pkg="$(grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' <<<"$names" | tail -n1 || true)" ;;
+    linux-image-*) pkg="$1" ;;
+    *) usage ;;
+esac
+[[ -n ${pkg:-} ]] || die "could not resolve a kernel package for '$1' (apt-get update?)"
+ver="$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: *//p')"
+[[ -n $ver && $ver != "(none)" ]] || die "package $pkg has no installable candidate"
+
+dir="$GUEST_CACHE/kernels/${pkg}_${ver}"
+if ! compgen -G "$dir/vmlinuz-*" >/dev/null; then
+    log "fetching $pkg=$ver into $dir"
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    # Sandbox user root: apt's _apt user could not write into our private temp dir.
+    (cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download "$pkg=$ver" >&2)
+    dpkg-deb -x "$tmp"/*.deb "$tmp/x"
+    mkdir -p "$tmp/out"
+    cp "$tmp"/x/boot/vmlinuz-* "$tmp"/x/boot/config-* "$tmp/out/"
+    mkdir -p "$(dirname "$dir")"
+    rm -rf "$dir" && mv "$tmp/out" "$dir" # atomic-ish publish
+else
+    log "using cached $pkg=$ver"
+fi
+log "resolved $pkg=$ver"
+compgen -G "$dir/vmlinuz-*" | head -n1
