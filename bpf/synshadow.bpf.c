@@ -196,7 +196,8 @@ static __always_inline void event_submit(struct synshadow_event *e)
 
 static __always_inline bool port_wanted(__u16 local_port)
 {
-	return ss_config.port == 0 || ss_config.port == local_port;
+	return ss_config.port == 0 || ss_config.port == local_port ||
+	       (ss_config.self_check_port && ss_config.self_check_port == local_port);
 }
 
 static __always_inline bool netns_wanted(__u32 netns)
@@ -262,12 +263,14 @@ static __always_inline void fill_tuple_from_sock(struct synshadow_event *e, cons
 	e->family = BPF_CORE_READ(skc, skc_family);
 	e->local_port = BPF_CORE_READ(skc, skc_num);
 	e->remote_port = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	/* bpf_core_read with explicit sizes: BPF_CORE_READ_INTO on an array
+	 * would copy only sizeof(element). */
 	if (e->family == AF_INET) {
-		BPF_CORE_READ_INTO(e->local_addr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->remote_addr, skc, skc_daddr);
+		bpf_core_read(e->local_addr, 4, &skc->skc_rcv_saddr);
+		bpf_core_read(e->remote_addr, 4, &skc->skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(e->local_addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->remote_addr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(e->local_addr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_core_read(e->remote_addr, 16, &skc->skc_v6_daddr);
 		normalize_family(e);
 	}
 }
@@ -342,10 +345,19 @@ static __always_inline void fill_listener(struct synshadow_event *e, const struc
 	fill_queues(e, listener);
 }
 
+/* Filters apply in the kernel, so unwanted traffic never costs a record.
+ * The self-check listener passes them so the start-up proof works whatever
+ * the user filters on. */
+static __always_inline bool flow_wanted(__u16 local_port, __u32 netns)
+{
+	if (ss_config.self_check_port && ss_config.self_check_port == local_port)
+		return true;
+	return port_wanted(local_port) && netns_wanted(netns);
+}
+
 static __always_inline bool listener_wanted(const struct sock *listener)
 {
-	return port_wanted(BPF_CORE_READ(listener, __sk_common.skc_num)) &&
-	       netns_wanted(sock_netns(listener));
+	return flow_wanted(BPF_CORE_READ(listener, __sk_common.skc_num), sock_netns(listener));
 }
 
 /* ---- tracepoint tier: cgroup_skb ingress -------------------------------- */
@@ -738,7 +750,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	family = BPF_CORE_READ(child, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	if (!port_wanted(BPF_CORE_READ(child, __sk_common.skc_num)) || !netns_wanted(sock_netns(child)))
+	if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), sock_netns(child)))
 		return 0;
 	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	e = event_reserve(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
@@ -805,7 +817,7 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 	} else {
 		return 0;
 	}
-	if (!port_wanted(BPF_CORE_READ(skc, skc_num)))
+	if (!flow_wanted(BPF_CORE_READ(skc, skc_num), sock_netns((struct sock *)skc)))
 		return 0;
 	count_hook(SS_HOOK_ITER_TCP);
 	e = event_reserve(kind, SS_HOOK_ITER_TCP);

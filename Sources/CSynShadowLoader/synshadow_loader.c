@@ -214,6 +214,7 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 		.port = options->port,
 		.tier = (uint16_t)options->tier,
 		.wakeup_bytes = options->wakeup_bytes ? options->wakeup_bytes : (1u << 20),
+		.self_check_port = options->self_check_port,
 	};
 	struct bpf_map *events;
 	size_t i;
@@ -421,4 +422,40 @@ void ss_loader_close(struct ss_loader *loader)
 	bpf_object__close(loader->object);
 	btf__free(loader->vmlinux_btf);
 	free(loader);
+}
+
+int ss_kernel_has_member(const char *type_name, const char *member)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *type;
+	const struct btf_member *m;
+	int id, i, found = 0;
+
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, type_name, BTF_KIND_STRUCT);
+	if (id > 0) {
+		type = btf__type_by_id(btf, id);
+		m = btf_members(type);
+		for (i = 0; i < btf_vlen(type); i++, m++) {
+			if (strcmp(btf__name_by_offset(btf, m->name_off), member) == 0) {
+				found = 1;
+				break;
+			}
+		}
+	}
+	btf__free(btf);
+	return found;
+}
+
+int ss_kernel_has_function(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	btf__free(btf);
+	return id > 0;
 }

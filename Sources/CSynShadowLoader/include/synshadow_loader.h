@@ -31,6 +31,7 @@ struct ss_loader_options {
 	uint32_t netns;			/* inode, 0 = all */
 	uint32_t ring_bytes;		/* ring buffer size (power of two), 0 = default */
 	uint32_t wakeup_bytes;		/* force a wake-up once this much is pending */
+	uint16_t self_check_port;	/* passes the filters: the start-up proof */
 	const char *cgroup_path;	/* cgroup v2 mount to attach sock_ops/cgroup_skb */
 	ss_record_fn on_record;
 	void *context;
@@ -67,6 +68,13 @@ int ss_loader_hook_attached(struct ss_loader *loader, int hook);
 
 /* Detaches everything and frees. Safe on NULL. */
 void ss_loader_close(struct ss_loader *loader);
+
+/* Whether the running kernel's BTF has struct `type` with member `member`
+ * (1/0), or a negative errno when there is no BTF to ask. */
+int ss_kernel_has_member(const char *type, const char *member);
+
+/* Whether the running kernel's BTF has a function named `name`. */
+int ss_kernel_has_function(const char *name);
 
 /* The last libbpf diagnostics (verifier log tail), for --verbose. */
 const char *ss_loader_last_log(void);

@@ -43,6 +43,11 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// Whether the record is about a listener itself (its flow holds only the local side).
+    public var describesListener: Bool {
+        self == .listenStart || self == .listenStop || self == .snapshotListener
+    }
+
     /// Whether the record describes state found at start-up rather than a live step.
     public var isSnapshot: Bool {
         self == .snapshotListener || self == .snapshotRequest || self == .snapshotChild

@@ -22,8 +22,11 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(endpoint(remoteAddress, remotePort)) -> \(endpoint(localAddress, localPort))"
+        "\(endpoint(remoteAddress, remotePort)) -> \(localEndpoint)"
     }
+
+    /// The listener's side, "addr:port" or "[addr]:port".
+    public var localEndpoint: String { endpoint(localAddress, localPort) }
 
     private func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
         let text = address.formatted(as: family)

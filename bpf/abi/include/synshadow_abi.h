@@ -143,7 +143,8 @@ struct synshadow_config {
 	ss_u16 port;			/* listener port, 0 = all */
 	ss_u16 tier;			/* enum synshadow_tier */
 	ss_u32 wakeup_bytes;		/* wake the consumer once this much is pending */
-	ss_u32 reserved;
+	ss_u16 self_check_port;		/* start-up self-check listener: passes the filters */
+	ss_u16 reserved;
 };
 
 #endif /* SYNSHADOW_ABI_H */

@@ -1,0 +1,173 @@
+import CSynShadowLoader
+import SynShadowABI
+import SynShadowBPFObject
+import SynShadowCore
+
+/// What to load and how to filter, decided before anything touches the kernel.
+public struct SessionOptions: Sendable {
+    public var tier: Tier
+    /// Listener port to trace; nil traces every port.
+    public var port: UInt16?
+    /// Network namespace inode to trace; nil traces every namespace.
+    public var netns: UInt32?
+    public var ringBytes: UInt32 = 16 << 20
+    /// Pending bytes that justify waking the consumer before its timer.
+    public var wakeupBytes: UInt32 = 1 << 20
+    public var cgroupRoot: String
+    /// A port let through the filters for the start-up self-check.
+    public var selfCheckPort: UInt16 = 0
+
+    public init(tier: Tier, port: UInt16? = nil, netns: UInt32? = nil, cgroupRoot: String) {
+        self.tier = tier
+        self.port = port
+        self.netns = netns
+        self.cgroupRoot = cgroupRoot
+    }
+}
+
+/// The BPF programs of one tier, loaded and attached, and their ring buffer.
+/// Closing (or deinit) detaches everything: the links are file descriptors,
+/// so even a crash leaves nothing attached.
+public final class KernelSession {
+    public let options: SessionOptions
+    private var loader: OpaquePointer?
+    private let batch = EventBatch()
+    private var dropReasonNames: [UInt32: String] = [:]
+
+    public init(options: SessionOptions) throws(SessionError) {
+        self.options = options
+        var cOptions = ss_loader_options()
+        let object = BPFObject.bytes
+        var error = [CChar](repeating: 0, count: 512)
+        var handle: OpaquePointer?
+        let status: Int32 = object.withUnsafeBytes { objectBytes in
+            options.cgroupRoot.withCString { cgroupPath in
+                cOptions.object = objectBytes.baseAddress
+                cOptions.object_size = objectBytes.count
+                cOptions.tier = Int32(options.tier.rawValue)
+                cOptions.port = options.port ?? 0
+                cOptions.netns = options.netns ?? 0
+                cOptions.ring_bytes = options.ringBytes
+                cOptions.wakeup_bytes = options.wakeupBytes
+                cOptions.self_check_port = options.selfCheckPort
+                cOptions.cgroup_path = cgroupPath
+                cOptions.on_record = recordCallback
+                cOptions.context = Unmanaged.passUnretained(batch).toOpaque()
+                return ss_loader_open(&cOptions, &handle, &error, error.count)
+            }
+        }
+        guard status == 0, let handle else {
+            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw SessionError(
+                "\(options.tier.name) tier: \(message)",
+                fix: SessionError.fix(forErrno: -status),
+                detail: String(cString: ss_loader_last_log())
+            )
+        }
+        loader = handle
+    }
+
+    deinit { close() }
+
+    /// Detaches every program and frees the ring buffer. Idempotent.
+    public func close() {
+        if let loader { ss_loader_close(loader) }
+        loader = nil
+    }
+
+    /// Whether the hook's program is attached in this session.
+    public func isAttached(_ hook: Hook) -> Bool {
+        guard let loader else { return false }
+        return ss_loader_hook_attached(loader, Int32(hook.rawValue)) != 0
+    }
+
+    /// Keep each record's raw bytes too (for `record`).
+    public var keepsRawRecords: Bool {
+        get { batch.keepsRawRecords }
+        set { batch.keepsRawRecords = newValue }
+    }
+
+    /// Waits up to `timeout` milliseconds (less if the kernel side asked for a
+    /// wake-up), consumes everything pending and hands the decoded batch to
+    /// `body`. The batch is only valid inside `body`.
+    @discardableResult
+    public func drain(
+        timeoutMilliseconds: Int32,
+        _ body: (_ events: [KernelEvent], _ rawRecords: [UInt8]) throws -> Void
+    ) throws -> Int {
+        guard let loader else { return 0 }
+        batch.reset()
+        let status = ss_loader_drain(loader, timeoutMilliseconds)
+        if status < 0, status != -4 /* EINTR */ {
+            throw SessionError("reading the ring buffer failed (errno \(-status))")
+        }
+        try body(batch.events, batch.rawRecords)
+        return batch.events.count
+    }
+
+    /// Emits snapshot records for the listeners, requests and queued children
+    /// that exist now (in this network namespace), into the ring buffer.
+    public func snapshot() throws(SessionError) {
+        guard let loader else { return }
+        let status = ss_loader_snapshot(loader)
+        if status != 0 {
+            throw SessionError("the iter/tcp snapshot failed (errno \(-status))")
+        }
+    }
+
+    public func counters() -> KernelCounters {
+        var sum = synshadow_counters()
+        var result = KernelCounters()
+        guard let loader, ss_loader_counters(loader, &sum) == 0 else { return result }
+        withUnsafeBytes(of: sum.hook_hits) { raw in
+            for index in 0..<result.hookHits.count {
+                result.hookHits[index] = raw.load(fromByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        result.events = sum.events
+        result.lost = sum.lost
+        result.filtered = sum.filtered
+        result.correlationMisses = sum.correlation_misses
+        result.wakeups = sum.wakeups
+        return result
+    }
+
+    /// Records decoding rejected (a newer or damaged kernel side).
+    public var undecodableRecords: Int { batch.undecodable }
+    public var lastDecodingError: EventDecodingError? { batch.lastDecodingError }
+
+    /// Tells the kernel side who owns a listener found by the snapshot.
+    public func setOwner(of listener: UInt64, pid: UInt32, netns: UInt32, comm: String) {
+        guard let loader else { return }
+        _ = comm.withCString { ss_loader_set_listener_owner(loader, listener, pid, netns, $0) }
+    }
+
+    /// The running kernel's name for an `skb_drop_reason` value.
+    public func dropReasonName(_ reason: UInt32) -> String? {
+        if let name = dropReasonNames[reason] { return name }
+        guard let loader, let cName = ss_loader_drop_reason_name(loader, reason) else { return nil }
+        let name = String(cString: cName)
+        dropReasonNames[reason] = name
+        return name
+    }
+
+    /// Every drop reason the running kernel defines.
+    public func dropReasonTable() -> [UInt32: String] {
+        var table: [UInt32: String] = [:]
+        for value in UInt32(0)..<512 {
+            if let name = dropReasonName(value) { table[value] = name }
+        }
+        return table
+    }
+}
+
+extension SessionError {
+    static func fix(forErrno value: Int32) -> String? {
+        switch value {
+        case 1, 13: "run as root (BPF needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN); a lockdown=confidentiality kernel refuses BPF tracing"
+        case 2: "a hook is missing on this kernel: try another --tier"
+        case 22, 524, 95: "this kernel refuses this attach type: try --tier tracepoint"
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import SynShadowCore
+
+/// Receives what the kernel reported, in order, a batch at a time.
+public protocol EventConsumer: AnyObject {
+    /// A drained batch, decoded; `rawRecords` is empty unless recording.
+    func consume(_ events: [KernelEvent], rawRecords: [UInt8])
+    /// Records the ring buffer could not take since the last call.
+    func noteLoss(_ count: UInt64, at timestamp: UInt64)
+}
+
+/// Runs a tracing session from start-up to detach: tier selection, the
+/// self-check, the snapshot of what already exists, then the drain loop.
+public final class LiveTracer {
+    public struct Configuration: Sendable {
+        /// nil: the richest tier that loads.
+        public var tier: Tier?
+        public var port: UInt16?
+        public var netns: UInt32?
+        /// Milliseconds between drains when nobody forces a wake-up: the
+        /// bound on live-output latency.
+        public var drainIntervalMilliseconds: Int32 = 100
+        public var ringBytes: UInt32 = 16 << 20
+        public var keepsRawRecords = false
+
+        public init(tier: Tier? = nil, port: UInt16? = nil, netns: UInt32? = nil) {
+            self.tier = tier
+            self.port = port
+            self.netns = netns
+        }
+    }
+
+    public let configuration: Configuration
+    public let selection: TierSelection
+    public var session: KernelSession { selection.session }
+    public var tier: Tier { session.options.tier }
+    /// When tracing began, on the events' clock.
+    public let origin: UInt64
+    private let selfCheck: SelfCheck
+    private let ownNetns: UInt32
+    private var ownership: ListenerOwnership?
+    private var reportedLoss: UInt64 = 0
+    private var patched: [KernelEvent] = []
+
+    public init(configuration: Configuration) throws(SessionError) {
+        self.configuration = configuration
+        let cgroupRoot = try Preflight.cgroupRoot()
+        try Preflight.checkCommon()
+        selfCheck = try SelfCheck()
+        var options = SessionOptions(
+            tier: configuration.tier ?? .tracepoint, port: configuration.port, netns: configuration.netns,
+            cgroupRoot: cgroupRoot)
+        options.ringBytes = configuration.ringBytes
+        options.selfCheckPort = selfCheck.port
+        selection = try TierSelector.open(requested: configuration.tier, options: options)
+        selection.session.keepsRawRecords = configuration.keepsRawRecords
+        ownNetns = NetworkNamespace.inode(ofPath: "/proc/self/ns/net") ?? 0
+        origin = monotonicNanoseconds()
+    }
+
+    /// Proves every hook, snapshots existing sockets, and delivers whatever
+    /// real traffic arrived meanwhile. Throws naming the silent hook.
+    public func start(into consumer: EventConsumer) throws -> SelfCheck.Report {
+        let report = try selfCheck.run(
+            session: session,
+            snapshot: { try session.snapshot() },
+            drain: { try drainOnce(into: consumer, timeoutMilliseconds: 50) }
+        )
+        if let silent = report.silentHooks.first {
+            throw SessionError(
+                "self-check: the \(silent.name) hook never fired in the \(tier.name) tier on this kernel",
+                fix: "report this kernel (uname -r) with --verbose output; try another --tier meanwhile"
+            )
+        }
+        return report
+    }
+
+    /// Drains until `shouldStop` says so (checked after every drain).
+    public func run(into consumer: EventConsumer, until shouldStop: () -> Bool) throws {
+        while !shouldStop() {
+            try drainOnce(into: consumer, timeoutMilliseconds: configuration.drainIntervalMilliseconds)
+        }
+        try drainOnce(into: consumer, timeoutMilliseconds: 0)
+    }
+
+    /// Detaches everything.
+    public func close() { session.close() }
+
+    public func drainOnce(into consumer: EventConsumer, timeoutMilliseconds: Int32) throws {
+        try session.drain(timeoutMilliseconds: timeoutMilliseconds) { events, raw in
+            guard !events.isEmpty else { return }
+            if events.contains(where: { isSelfCheck($0) || $0.kind == .snapshotListener }) {
+                deliverFiltered(events, raw: raw, to: consumer)
+            } else {
+                consumer.consume(events, rawRecords: raw)
+            }
+        }
+        let lost = session.counters().lost
+        if lost > reportedLoss {
+            consumer.noteLoss(lost - reportedLoss, at: monotonicNanoseconds())
+            reportedLoss = lost
+        }
+    }
+
+    /// The slow path, only for batches holding self-check or snapshot records:
+    /// hides the self-check's own traffic and names pre-existing listeners' owners.
+    private func deliverFiltered(_ events: [KernelEvent], raw: [UInt8], to consumer: EventConsumer) {
+        patched.removeAll(keepingCapacity: true)
+        var keptRaw: [UInt8] = []
+        for event in events where !isSelfCheck(event) {
+            var event = event
+            if event.kind == .snapshotListener { nameOwner(of: &event) }
+            patched.append(event)
+            // Re-encoded so a recording carries the owner named here too.
+            if !raw.isEmpty { keptRaw += EventCodec.encode(event) }
+        }
+        if !patched.isEmpty { consumer.consume(patched, rawRecords: keptRaw) }
+    }
+
+    private func isSelfCheck(_ event: KernelEvent) -> Bool {
+        event.flow.localPort == selfCheck.port && (event.flow.netns == ownNetns || event.flow.netns == 0)
+    }
+
+    private func nameOwner(of event: inout KernelEvent) {
+        if ownership == nil { ownership = ListenerOwnership() }
+        guard event.result > 0, let owner = ownership?.owner(ofSocketInode: UInt64(event.result)) else { return }
+        event.pid = owner.pid
+        event.comm = ProcessName(owner.comm)
+        event.flags.insert(.ownerKnown)
+        session.setOwner(of: event.listener, pid: owner.pid, netns: event.flow.netns, comm: owner.comm)
+    }
+}
+
+/// Network namespaces are named by the inode of their nsfs file.
+public enum NetworkNamespace {
+    public static func inode(ofPath path: String) -> UInt32? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return UInt32(truncatingIfNeeded: info.st_ino)
+    }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSynShadowLoader
+import SynShadowCore
+
+/// Proves, at start-up, that every hook of the chosen tier really fires on
+/// this kernel, by running a small loopback handshake of its own that walks
+/// each step: listen, SYN, request built and hashed, handshake ACK (held back
+/// by TCP_DEFER_ACCEPT so the SYN-ACK is retransmitted), an embryonic reset,
+/// a child closed while queued, accept(), and the listener closing.
+/// A hook that stays silent is a loud failure naming it.
+public final class SelfCheck {
+    public struct Outcome: Sendable {
+        public var hook: Hook
+        public var hits: UInt64
+        public var required: Bool
+        public var note: String?
+    }
+
+    public struct Report: Sendable {
+        public var outcomes: [Outcome]
+        public var milliseconds: Int
+
+        public var silentHooks: [Hook] { outcomes.filter { $0.required && $0.hits == 0 }.map(\.hook) }
+    }
+
+    private var boundListener: TCPSocket?
+    public let port: UInt16
+
+    /// Binds the self-check listener first: its port must be known before
+    /// the programs load, so that it passes the user's filters.
+    public init() throws(SessionError) {
+        do {
+            let listener = try TCPSocket(family: AF_INET)
+            try listener.bindLoopback()
+            port = listener.localPort
+            boundListener = listener
+        } catch {
+            throw SessionError("self-check: cannot bind a loopback listener (\(error))")
+        }
+    }
+
+    /// Runs the handshakes; `drain` must consume the ring buffer (the caller
+    /// routes this port's records away from the user's output).
+    public func run(session: KernelSession, snapshot: () throws -> Void, drain: () throws -> Void) throws -> Report {
+        let started = monotonicNanoseconds()
+        let tier = session.options.tier
+        guard let listener = boundListener else {
+            throw SessionError("self-check: already run")
+        }
+        do {
+            try listener.setOption(level: Int32(IPPROTO_TCP), name: TCP_DEFER_ACCEPT, value: 1)
+            try listener.listen(backlog: 16)
+            try snapshot()
+
+            // A: handshake whose bare ACK is deferred: its SYN-ACK is retransmitted.
+            let deferred = try TCPSocket(family: AF_INET)
+            try deferred.connectLoopback(port: port)
+            // B: reset while still a request: embryonic reset.
+            let reset = try TCPSocket(family: AF_INET)
+            try reset.connectLoopback(port: port)
+            reset.reset()
+            // C: child created by data, then closed by the client while queued.
+            let closing = try TCPSocket(family: AF_INET)
+            try closing.connectLoopback(port: port)
+            try closing.send([0x21])
+            closing.close()
+
+            let deadline = monotonicNanoseconds() + 3_000_000_000
+            while session.counters().hits(.retransmitSynAck) == 0, monotonicNanoseconds() < deadline {
+                try drain()
+            }
+            try deferred.send([0x21])
+            for _ in 0..<2 where listener.waitReadable(milliseconds: 2000) {
+                try listener.accept().close()
+            }
+            deferred.close()
+        } catch let failure as TCPSocket.Failure {
+            throw SessionError("self-check: \(failure)")
+        }
+        listener.close()  // LISTEN -> CLOSE
+        boundListener = nil
+        let settle = monotonicNanoseconds() + 1_000_000_000
+        repeat {
+            try drain()
+        } while !allFired(session.counters(), tier: tier) && monotonicNanoseconds() < settle
+        try drain()
+
+        let counters = session.counters()
+        let dropsAttributable = ss_kernel_has_member("trace_event_raw_kfree_skb", "rx_sk") == 1
+        let outcomes = tier.hooks.sorted { $0.rawValue < $1.rawValue }.map { hook in
+            var outcome = Outcome(hook: hook, hits: counters.hits(hook), required: true, note: nil)
+            if hook == .kfreeSkb && !dropsAttributable {
+                outcome.required = false
+                outcome.note = "attached; drops are not attributable to a listener before Linux 6.11 (no rx_sk)"
+            }
+            if !session.isAttached(hook) {
+                outcome.note = "not attached"
+            }
+            return outcome
+        }
+        return Report(outcomes: outcomes, milliseconds: Int((monotonicNanoseconds() - started) / 1_000_000))
+    }
+
+    private func allFired(_ counters: KernelCounters, tier: Tier) -> Bool {
+        tier.hooks.allSatisfy { $0 == .kfreeSkb || counters.hits($0) > 0 }
+    }
+}
+
+/// CLOCK_MONOTONIC, the clock of `bpf_ktime_get_ns`.
+public func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}

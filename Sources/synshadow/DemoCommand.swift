@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import SynShadowCore
+import SynShadowLive
+import Synchronization
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "A self-contained live demo: opens loopback listeners, connects to them, and traces it all.",
+        discussion: """
+            Everything happens on loopback (127.0.0.1 and ::1), on a port the demo picks itself, so \
+            it is safe to run anywhere. Needs root like every live command.
+
+            EXAMPLE:
+              sudo synshadow demo --connections 10
+            """
+    )
+
+    @Option(help: "Tier to attach with: auto, fentry, kprobe or tracepoint.")
+    var tier: String = "auto"
+
+    @Option(help: "Connections to make (alternating IPv4 and IPv6).")
+    var connections: Int = 6
+
+    @Flag(help: "One JSON object per line instead of aligned text.")
+    var json = false
+
+    @Flag(help: "On failure, also print libbpf's and the verifier's messages.")
+    var verbose = false
+
+    func validate() throws {
+        if tier != "auto" && Tier(name: tier) == nil {
+            throw ValidationError("unknown tier '\(tier)': use auto, fentry, kprobe or tracepoint")
+        }
+        if !(1...10_000).contains(connections) { throw ValidationError("--connections must be 1-10000") }
+    }
+
+    func run() throws {
+        SignalTrap.install()
+        let v4: TCPSocket
+        let v6: TCPSocket
+        do {
+            v4 = try TCPSocket(family: AF_INET)
+            try v4.bindLoopback()
+            v6 = try TCPSocket(family: AF_INET6)
+            try v6.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
+            try v6.bindLoopback(port: v4.localPort)
+        } catch {
+            throw ExitCode(Terminal.fail(SessionError("demo: \(error)"), verbose: false))
+        }
+        let port = v4.localPort
+        let tracer: LiveTracer
+        do {
+            tracer = try LiveTracer(configuration: .init(tier: Tier(name: tier), port: port))
+        } catch {
+            throw ExitCode(Terminal.fail(error, verbose: verbose))
+        }
+        defer { tracer.close() }
+        Terminal.note(tracer.selection.summary)
+        let consumer = PrintingConsumer(
+            formatter: EventFormatter(origin: tracer.origin, dropReasons: tracer.session.dropReasonTable()),
+            json: json, wanted: { $0.flow.localPort == port })
+        do {
+            let report = try tracer.start(into: consumer)
+            Terminal.note("self-check passed: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
+        } catch let error as SessionError {
+            throw ExitCode(Terminal.fail(error, verbose: verbose))
+        }
+        Terminal.note("demo: listening on 127.0.0.1:\(port) and [::1]:\(port); making \(connections) connections")
+        do {
+            try v4.listen(backlog: 16)
+            try v6.listen(backlog: 16)
+        } catch {
+            throw ExitCode(Terminal.fail(SessionError("demo: \(error)"), verbose: false))
+        }
+        let clients = DemoClients(count: connections, port: port)
+        clients.start()
+        var accepted = 0
+        let deadline = monotonicNanoseconds() + 20_000_000_000
+        while accepted < connections, SignalTrap.stopSignal == nil, monotonicNanoseconds() < deadline {
+            accepted += acceptReady(v4) + acceptReady(v6)
+            try tracer.drainOnce(into: consumer, timeoutMilliseconds: 20)
+        }
+        try tracer.drainOnce(into: consumer, timeoutMilliseconds: 100)
+        let counters = tracer.session.counters()
+        Terminal.note(
+            "demo: \(accepted) of \(connections) connections accepted; \(consumer.printed) events shown, "
+                + "\(counters.lost) lost. Try `synshadow trace --port PORT` on a real server next.")
+    }
+}
+
+/// Accepts one pending connection, if any, and closes it.
+private func acceptReady(_ listener: TCPSocket) -> Int {
+    guard listener.waitReadable(milliseconds: 0), let child = try? listener.accept() else { return 0 }
+    child.close()
+    return 1
+}
+
+/// Client connections made from their own thread, as a real peer would.
+final class DemoClients: Sendable {
+    let count: Int
+    let port: UInt16
+    let finished = Atomic<Int>(0)
+
+    init(count: Int, port: UInt16) {
+        self.count = count
+        self.port = port
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            for index in 0..<count {
+                guard let client = try? TCPSocket(family: index % 2 == 0 ? AF_INET : AF_INET6) else { continue }
+                try? client.connectLoopback(port: port)
+                try? client.send(Array("hello".utf8))
+                client.close()
+                finished.add(1, ordering: .relaxed)
+                usleep(20_000)
+            }
+        }
+        thread.start()
+    }
+}
