@@ -459,3 +459,24 @@ int ss_kernel_has_function(const char *name)
 	btf__free(btf);
 	return id > 0;
 }
+
+int ss_count_loaded_programs(const char *prefix)
+{
+	__u32 id = 0;
+	int count = 0;
+
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info;
+		__u32 length = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0 &&
+		    strncmp(info.name, prefix, strlen(prefix)) == 0)
+			count++;
+		close(fd);
+	}
+	return errno == ENOENT || errno == 0 ? count : -errno;
+}

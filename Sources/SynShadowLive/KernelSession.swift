@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CSynShadowLoader
 import SynShadowABI
 import SynShadowBPFObject
@@ -58,11 +61,9 @@ public final class KernelSession {
         }
         guard status == 0, let handle else {
             let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw SessionError(
-                "\(options.tier.name) tier: \(message)",
-                fix: SessionError.fix(forErrno: -status),
-                detail: String(cString: ss_loader_last_log())
-            )
+            throw SessionError.loadFailure(
+                tier: options.tier, message: message, errno: -status,
+                log: String(cString: ss_loader_last_log()))
         }
         loader = handle
     }
@@ -161,13 +162,40 @@ public final class KernelSession {
     }
 }
 
+extension KernelSession {
+    /// SynShadow programs loaded in the kernel right now, by anyone: zero
+    /// after a clean detach.
+    public static func loadedProgramCount() -> Int {
+        Int(ss_count_loaded_programs("ss_"))
+    }
+}
+
 extension SessionError {
-    static func fix(forErrno value: Int32) -> String? {
-        switch value {
-        case 1, 13: "run as root (BPF needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN); a lockdown=confidentiality kernel refuses BPF tracing"
-        case 2: "a hook is missing on this kernel: try another --tier"
-        case 22, 524, 95: "this kernel refuses this attach type: try --tier tracepoint"
-        default: nil
+    /// Says why a tier did not load in words that point at the fix: as root,
+    /// EPERM on fentry or kprobe means the kernel forbids that attach type.
+    static func loadFailure(tier: Tier, message: String, errno value: Int32, log: String) -> SessionError {
+        let isRoot = geteuid() == 0
+        switch (value, tier, isRoot) {
+        case (1, .fentry, true), (524, .fentry, _), (95, .fentry, _):
+            return SessionError(
+                "fentry tier: this kernel refuses fentry/fexit programs (\(message))",
+                fix: "its function tracing is locked or lacks BPF trampolines: use --tier kprobe or tracepoint",
+                detail: log)
+        case (1, .kprobe, true), (524, .kprobe, _), (95, .kprobe, _):
+            return SessionError(
+                "kprobe tier: this kernel refuses kprobes (\(message))",
+                fix: "use --tier tracepoint", detail: log)
+        case (1, _, false), (13, _, _):
+            return SessionError(
+                "\(tier.name) tier: the kernel refused BPF (\(message))",
+                fix: "run as root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN); a lockdown=confidentiality kernel refuses BPF tracing",
+                detail: log)
+        case (2, _, _):
+            return SessionError(
+                "\(tier.name) tier: \(message)", fix: "a hooked function or tracepoint is missing here: try another --tier",
+                detail: log)
+        default:
+            return SessionError("\(tier.name) tier: \(message)", fix: "rerun with --verbose for the verifier's log", detail: log)
         }
     }
 }

@@ -21,6 +21,12 @@ public enum SignalTrap {
         action.sa_flags = 0  // no SA_RESTART: a blocking poll returns EINTR at once
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        // A parent may hand us these signals blocked (some process launchers do).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The signal that asked to stop, or nil.

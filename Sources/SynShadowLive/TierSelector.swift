@@ -32,7 +32,7 @@ public enum TierSelector {
         var passedOver: [String] = []
         for tier in Tier.allCases.sorted(by: >) {
             if tier == .kprobe && !Preflight.kprobesAvailable {
-                passedOver.append("kprobe: no kprobes in this kernel (CONFIG_KPROBES unset)")
+                passedOver.append("kprobe tier: no kprobes in this kernel (CONFIG_KPROBES unset)")
                 continue
             }
             var chosen = options
@@ -41,7 +41,7 @@ public enum TierSelector {
                 return TierSelection(session: try KernelSession(options: chosen), passedOver: passedOver)
             } catch {
                 if tier == .tracepoint { throw error }
-                passedOver.append("\(tier.name): \(error.cause)")
+                passedOver.append(error.cause)
             }
         }
         throw SessionError("no tier loaded")

@@ -1,0 +1,105 @@
+import Foundation
+import SynShadowLive
+import Testing
+
+/// The `synshadow` binary as a user runs it: failures are one line naming
+/// the cause and the fix, signals detach everything.
+extension LiveKernelTests {
+    @Suite struct CommandLineTests {
+        @Test func withoutRootTheErrorNamesRootAndTheFix() throws {
+            let run = try Run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Run.binary, "trace"])
+            #expect(run.status == 1)
+            #expect(run.stderrLines.count == 1)
+            #expect(run.stderr.contains("needs root") && run.stderr.contains("sudo"))
+            #expect(KernelSession.loadedProgramCount() == 0)
+        }
+
+        @Test func withoutTracefsTheErrorNamesTheMount() throws {
+            // A private mount namespace: the host keeps its tracefs.
+            let script = "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null; exec \"$0\" trace"
+            let run = try Run(["unshare", "-m", "sh", "-c", script, Run.binary])
+            #expect(run.status == 1)
+            #expect(run.stderrLines.count == 1)
+            #expect(run.stderr.contains("tracefs is not mounted") && run.stderr.contains("mount -t tracefs"))
+            #expect(KernelSession.loadedProgramCount() == 0)
+        }
+
+        @Test func withoutBTFTheErrorNamesBTF() throws {
+            let script = "mount -t tmpfs none /sys/kernel/btf && exec \"$0\" trace"
+            let run = try Run(["unshare", "-m", "sh", "-c", script, Run.binary])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("no BTF") && run.stderr.contains("CONFIG_DEBUG_INFO_BTF"))
+            #expect(KernelSession.loadedProgramCount() == 0)
+        }
+
+        @Test func anUnavailableTierFailsCleanly() throws {
+            let run = try Run([Run.binary, "trace", "--tier", "kprobe"])
+            if Preflight.kprobesAvailable {
+                #expect(run.status != 1 || run.stderr.contains("kprobe"))
+            } else {
+                #expect(run.status == 1)
+                #expect(run.stderr.contains("no kprobes") && run.stderr.contains("--tier"))
+            }
+            #expect(KernelSession.loadedProgramCount() == 0)
+        }
+
+        @Test(arguments: [SIGINT, SIGTERM])
+        func aSignalDetachesEveryProgram(signal: Int32) throws {
+            #expect(KernelSession.loadedProgramCount() == 0)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Run.binary)
+            process.arguments = ["trace", "--duration", "60"]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Wait for the self-check line: by then every program is attached.
+            var seen = ""
+            while !seen.contains("self-check") {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(seen.contains("self-check"), "trace did not start: \(seen)")
+            #expect(KernelSession.loadedProgramCount() > 0)
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            seen += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 0)
+            #expect(seen.contains("detached"))
+            #expect(KernelSession.loadedProgramCount() == 0)
+        }
+    }
+}
+
+/// A finished run of a command, with its output.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
+
+    /// The synshadow binary built beside this test bundle.
+    static let binary: String = {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("synshadow").path
+    }()
+
+    init(_ arguments: [String], timeout: TimeInterval = 60) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        stdout = String(decoding: outData, as: UTF8.self)
+        stderr = String(decoding: errData, as: UTF8.self)
+    }
+}
