@@ -173,7 +173,19 @@ static __always_inline struct synshadow_event *event_reserve(__u8 kind, __u8 hoo
 	e->hook = hook;
 	e->timestamp_ns = bpf_ktime_get_ns();
 	e->cpu = bpf_get_smp_processor_id();
-	e->tid = (__u32)bpf_get_current_pid_tgid();
+	/* No task helpers here: cgroup_skb and sock_ops programs may not call
+	 * them before Linux 6.10. Tracing programs add the thread themselves. */
+	return e;
+}
+
+/* For tracing programs (tracepoints, iterators, fentry, kprobes), which may
+ * name the thread the hook ran on. */
+static __always_inline struct synshadow_event *event_reserve_in_task(__u8 kind, __u8 hook)
+{
+	struct synshadow_event *e = event_reserve(kind, hook);
+
+	if (e)
+		e->tid = (__u32)bpf_get_current_pid_tgid();
 	return e;
 }
 
@@ -491,21 +503,14 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops)
 {
 	struct bpf_sock *bsk = ops->sk;
 	struct tcp_sock *tp;
-	struct listener_owner owner = {};
 	struct synshadow_event *e;
-	__u64 listener;
 
 	if (!bsk)
 		return;
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return;
-	listener = (__u64)tp;
-	/* listen() runs in the owner's process context: remember the owner. */
-	owner.tgid = bpf_get_current_pid_tgid() >> 32;
-	owner.netns = sock_netns((struct sock *)tp);
-	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
-	bpf_map_update_elem(&listener_owners, &listener, &owner, BPF_ANY);
+	/* The owner was recorded by the CLOSE -> LISTEN tracepoint just before. */
 	if (!listener_wanted((struct sock *)tp)) {
 		count_filtered();
 		return;
@@ -550,6 +555,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 	struct bpf_sock *bsk = ops->sk;
 	struct synshadow_event *e;
 	struct flow_value child_value;
+	__u64 child_key;
 	__u64 cookie;
 
 	if (!bsk || !port_wanted(ops->local_port))
@@ -576,8 +582,10 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 	child_value.listener = e->listener;
 	child_value.netns = e->netns;
 	child_value.reserved = 0;
-	if (e->child)
-		bpf_map_update_elem(&queued_children, &e->child, &child_value, BPF_ANY);
+	/* Keys on the stack: ring-buffer memory is not a valid key before 6.2. */
+	child_key = e->child;
+	if (child_key)
+		bpf_map_update_elem(&queued_children, &child_key, &child_value, BPF_ANY);
 	event_submit(e);
 }
 
@@ -616,11 +624,22 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 
 	if (args->protocol != IPPROTO_TCP)
 		return 0;
+	if (newstate == BPF_TCP_LISTEN) {
+		/* listen() runs in the owner's process context (sock_ops may not
+		 * ask for the current task before 6.10): remember the owner. */
+		struct listener_owner owner = {};
+
+		owner.tgid = bpf_get_current_pid_tgid() >> 32;
+		owner.netns = sock_netns((struct sock *)sk);
+		bpf_get_current_comm(owner.comm, sizeof(owner.comm));
+		bpf_map_update_elem(&listener_owners, &sk, &owner, BPF_ANY);
+		return 0;
+	}
 	if (oldstate == BPF_TCP_LISTEN && newstate == BPF_TCP_CLOSE) {
 		if (!listener_wanted((struct sock *)sk))
 			return 0;
 		count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
-		e = event_reserve(SS_EVENT_LISTEN_STOP, SS_HOOK_TP_INET_SOCK_SET_STATE);
+		e = event_reserve_in_task(SS_EVENT_LISTEN_STOP, SS_HOOK_TP_INET_SOCK_SET_STATE);
 		if (e) {
 			fill_tuple_from_sock(e, (struct sock_common *)sk);
 			fill_listener(e, (struct sock *)sk);
@@ -639,7 +658,7 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 	 * every child: already reported, not worth a record per connection. */
 	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED)
 		return 0;
-	e = event_reserve(SS_EVENT_CHILD_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE);
+	e = event_reserve_in_task(SS_EVENT_CHILD_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE);
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, (struct sock_common *)sk);
@@ -665,7 +684,7 @@ int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 	if (!listener_wanted(listener))
 		return 0;
 	count_hook(SS_HOOK_TP_RETRANSMIT_SYNACK);
-	e = event_reserve(SS_EVENT_SYNACK_RETRANSMIT, SS_HOOK_TP_RETRANSMIT_SYNACK);
+	e = event_reserve_in_task(SS_EVENT_SYNACK_RETRANSMIT, SS_HOOK_TP_RETRANSMIT_SYNACK);
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, &req->__req_common);
@@ -706,7 +725,7 @@ int ss_kfree_skb(void *args)
 	if (!listener || !listener_wanted(listener))
 		return 0;
 	count_hook(SS_HOOK_TP_KFREE_SKB);
-	e = event_reserve(SS_EVENT_DROP, SS_HOOK_TP_KFREE_SKB);
+	e = event_reserve_in_task(SS_EVENT_DROP, SS_HOOK_TP_KFREE_SKB);
 	if (!e)
 		return 0;
 	if (!fill_tuple_from_skb(e, skb)) {
@@ -753,7 +772,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), sock_netns(child)))
 		return 0;
 	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
-	e = event_reserve(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
+	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
@@ -820,7 +839,7 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 	if (!flow_wanted(BPF_CORE_READ(skc, skc_num), sock_netns((struct sock *)skc)))
 		return 0;
 	count_hook(SS_HOOK_ITER_TCP);
-	e = event_reserve(kind, SS_HOOK_ITER_TCP);
+	e = event_reserve_in_task(kind, SS_HOOK_ITER_TCP);
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, skc);
@@ -857,7 +876,7 @@ static __always_inline void on_conn_request_entry(const struct sock *sk, const s
 	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
 		return;
 	count_hook(SS_HOOK_CONN_REQUEST_ENTRY);
-	e = event_reserve(SS_EVENT_SYN, SS_HOOK_CONN_REQUEST_ENTRY);
+	e = event_reserve_in_task(SS_EVENT_SYN, SS_HOOK_CONN_REQUEST_ENTRY);
 	if (!e)
 		return;
 	if (!fill_tuple_from_skb(e, skb)) {
@@ -877,7 +896,7 @@ static __always_inline void on_conn_request_exit(const struct sock *sk, const st
 	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
 		return;
 	count_hook(SS_HOOK_CONN_REQUEST_EXIT);
-	e = event_reserve(SS_EVENT_CONN_REQUEST_DONE, SS_HOOK_CONN_REQUEST_EXIT);
+	e = event_reserve_in_task(SS_EVENT_CONN_REQUEST_DONE, SS_HOOK_CONN_REQUEST_EXIT);
 	if (!e)
 		return;
 	fill_tuple_from_skb(e, skb);
@@ -893,7 +912,7 @@ static __always_inline void on_reqsk_hash_add(const struct sock *sk, const struc
 	if (!listener_wanted(sk))
 		return;
 	count_hook(SS_HOOK_REQSK_HASH_ADD);
-	e = event_reserve(SS_EVENT_REQUEST_QUEUED, SS_HOOK_REQSK_HASH_ADD);
+	e = event_reserve_in_task(SS_EVENT_REQUEST_QUEUED, SS_HOOK_REQSK_HASH_ADD);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, &req->__req_common);
@@ -910,7 +929,7 @@ static __always_inline void on_check_req_entry(const struct sock *sk, const stru
 	if (!listener_wanted(sk))
 		return;
 	count_hook(SS_HOOK_CHECK_REQ_ENTRY);
-	e = event_reserve(SS_EVENT_ACK, SS_HOOK_CHECK_REQ_ENTRY);
+	e = event_reserve_in_task(SS_EVENT_ACK, SS_HOOK_CHECK_REQ_ENTRY);
 	if (!e)
 		return;
 	if (!fill_tuple_from_skb(e, skb)) {
@@ -936,7 +955,7 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 	if (!listener_wanted(sk))
 		return;
 	count_hook(SS_HOOK_CHECK_REQ_EXIT);
-	e = event_reserve(SS_EVENT_CHECK_REQ_DONE, SS_HOOK_CHECK_REQ_EXIT);
+	e = event_reserve_in_task(SS_EVENT_CHECK_REQ_DONE, SS_HOOK_CHECK_REQ_EXIT);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, &req->__req_common);
@@ -958,7 +977,7 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 	if (!ret || !listener_wanted(sk))
 		return;
 	count_hook(SS_HOOK_CSK_ACCEPT_EXIT);
-	e = event_reserve(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT);
+	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, (struct sock_common *)child);

@@ -83,29 +83,37 @@ struct ss_loader {
 
 /* ---- libbpf diagnostics: kept, not printed, so callers decide ---------- */
 
-static char last_log[4096];
+static char last_log[16384];
 static size_t last_log_length;
 
+/* libbpf prints a failed program's whole verifier log in one call; its last
+ * lines say what failed, so the tail of everything printed is kept. */
 static int capture_libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
 {
-	char line[1024];
+	static char message[1 << 20];
+	const char *text = message;
 	int n;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	n = vsnprintf(line, sizeof(line), format, args);
+	n = vsnprintf(message, sizeof(message), format, args);
 	if (n <= 0)
 		return 0;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
+	if ((size_t)n >= sizeof(message))
+		n = sizeof(message) - 1;
+	if ((size_t)n >= sizeof(last_log) / 2) {
+		text += n - sizeof(last_log) / 2;
+		n = sizeof(last_log) / 2;
+	}
 	if (last_log_length + (size_t)n >= sizeof(last_log)) {
-		/* keep the tail: the verifier's last lines say what failed */
-		size_t keep = sizeof(last_log) / 2;
+		size_t keep = sizeof(last_log) / 2 - 1;
 
+		if (keep > last_log_length)
+			keep = last_log_length;
 		memmove(last_log, last_log + last_log_length - keep, keep);
 		last_log_length = keep;
 	}
-	memcpy(last_log + last_log_length, line, (size_t)n);
+	memcpy(last_log + last_log_length, text, (size_t)n);
 	last_log_length += (size_t)n;
 	last_log[last_log_length] = '\0';
 	return 0;
