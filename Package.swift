@@ -31,6 +31,8 @@ let package = Package(
             dependencies: ["SynShadowABI", "CLibBPF"],
             linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z")]
         ),
+        // Linux calls Glibc's module map leaves out (namespaces).
+        .target(name: "CSynShadowSystem"),
         // The compiled BPF object, built from bpf/ by the plugin at `swift build` time.
         .target(
             name: "SynShadowBPFObject",
@@ -42,7 +44,7 @@ let package = Package(
         // The live side: loading, tiers, the ring-buffer consumer, the start-up checks.
         .target(
             name: "SynShadowLive",
-            dependencies: ["SynShadowCore", "CSynShadowLoader", "SynShadowBPFObject"]
+            dependencies: ["SynShadowCore", "CSynShadowLoader", "CSynShadowSystem", "SynShadowBPFObject"]
         ),
         .executableTarget(
             name: "synshadow",

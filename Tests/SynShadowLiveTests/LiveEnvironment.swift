@@ -19,14 +19,3 @@ enum LiveEnvironment {
     static var skipReason: Comment { Comment(rawValue: unavailableReason ?? "") }
 }
 
-/// Keeps every delivered event for inspection.
-final class CollectingConsumer: EventConsumer {
-    var events: [KernelEvent] = []
-    var lost: UInt64 = 0
-
-    func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
-        self.events.append(contentsOf: events)
-    }
-
-    func noteLoss(_ count: UInt64, at timestamp: UInt64) { lost += count }
-}

@@ -1,0 +1,14 @@
+/*
+ * synshadow_system.h — Linux calls Swift's Glibc module does not expose
+ * (they need _GNU_SOURCE): namespaces for the scenario sandboxes.
+ */
+#ifndef SYNSHADOW_SYSTEM_H
+#define SYNSHADOW_SYSTEM_H
+
+/* unshare(CLONE_NEWNET) for the calling thread; 0 or -errno. */
+int ss_unshare_network_namespace(void);
+
+/* setns(fd, CLONE_NEWNET) for the calling thread; 0 or -errno. */
+int ss_enter_network_namespace(int fd);
+
+#endif

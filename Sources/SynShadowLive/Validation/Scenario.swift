@@ -1,0 +1,61 @@
+import SynShadowCore
+
+/// A piece of real traffic with a known expected outcome, run in its own
+/// network namespace against the real kernel.
+public protocol Scenario: Sendable {
+    /// Stable identifier, used on the command line and in JSON.
+    var name: String { get }
+    /// One line for the verdict table's legend.
+    var summary: String { get }
+    func run(in context: ScenarioContext) throws -> ScenarioOutcome
+}
+
+/// What a scenario gets: the tracer (already self-checked) and the events it
+/// delivered so far.
+public final class ScenarioContext {
+    public let tracer: LiveTracer
+    private let collector = CollectingConsumer()
+
+    init(tracer: LiveTracer) {
+        self.tracer = tracer
+    }
+
+    public var tier: Tier { tracer.tier }
+
+    /// Drains everything the kernel has produced so far.
+    public func drain(timeoutMilliseconds: Int32 = 0) throws {
+        try tracer.drainOnce(into: collector, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Drains until no new event arrived for `quietMilliseconds`.
+    public func settle(quietMilliseconds: Int32 = 100) throws {
+        var count = -1
+        while count != collector.events.count {
+            count = collector.events.count
+            try drain(timeoutMilliseconds: quietMilliseconds)
+        }
+    }
+
+    /// The events of one network namespace, in delivery order, and forgets them.
+    public func takeEvents(netns: UInt32) -> [KernelEvent] {
+        let mine = collector.events.filter { $0.flow.netns == netns }
+        collector.events.removeAll { $0.flow.netns == netns }
+        return mine
+    }
+
+    public var lostEvents: UInt64 { collector.lost }
+}
+
+/// Keeps everything delivered, for scenarios and tests to inspect.
+public final class CollectingConsumer: EventConsumer {
+    public var events: [KernelEvent] = []
+    public private(set) var lost: UInt64 = 0
+
+    public init() {}
+
+    public func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
+        self.events.append(contentsOf: events)
+    }
+
+    public func noteLoss(_ count: UInt64, at timestamp: UInt64) { lost += count }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import SynShadowCore
+import SynShadowLive
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Run the scenario suite on a kernel, with the shadow model as the oracle, and print a verdict table.",
+        discussion: """
+            Each scenario drives real sockets in a network namespace of its own, traces them, and \
+            compares what the kernel did (events, and its own counters in /proc/net/netstat) with \
+            what the scenario expects. Exit status 1 if any row FAILs.
+
+            With --kernel, the same suite runs inside a qemu guest booting that kernel (a bzImage \
+            path, or 6.1 / 6.12 for Debian's stock kernels, downloaded with apt-get): how to check \
+            a TCP stack patch on a kernel you just built, without rebooting anything.
+
+            EXAMPLES:
+              sudo synshadow validate                          # every tier this kernel allows
+              sudo synshadow validate --tier tracepoint --json
+              sudo synshadow validate --kernel arch/x86/boot/bzImage
+              sudo synshadow validate --kernel 6.12 --tier fentry
+            """
+    )
+
+    @Option(help: "Tier: all (every tier that loads), auto, fentry, kprobe or tracepoint.")
+    var tier: String = "all"
+
+    @Option(help: ArgumentHelp("Boot this kernel (bzImage path, or 6.1 / 6.12) in a qemu guest and validate there.", valueName: "kernel"))
+    var kernel: String?
+
+    @Option(help: "Connections per address family in the clean-handshakes scenario.")
+    var connections: Int = 1000
+
+    @Flag(help: "One JSON object per verdict row.")
+    var json = false
+
+    func validate() throws {
+        if !["all", "auto"].contains(tier) && Tier(name: tier) == nil {
+            throw ValidationError("unknown tier '\(tier)': use all, auto, fentry, kprobe or tracepoint")
+        }
+        if !(1...100_000).contains(connections) { throw ValidationError("--connections must be 1-100000") }
+    }
+
+    func run() throws {
+        let records: [VerdictRecord]
+        if let kernel {
+            do {
+                records = try GuestRunner(kernel: kernel).validate(
+                    arguments: ["--tier", tier, "--connections", String(connections)],
+                    console: { Terminal.note("guest: " + $0) })
+            } catch {
+                throw ExitCode(Terminal.fail(error, verbose: false))
+            }
+        } else {
+            records = try runHere()
+        }
+        if json {
+            for record in records { Terminal.output(record.jsonLine()) }
+        } else {
+            VerdictTable(records: records).lines().forEach(Terminal.output)
+        }
+        Terminal.flush()
+        if records.contains(where: \.failed) { throw ExitCode(1) }
+    }
+
+    private func runHere() throws -> [VerdictRecord] {
+        let release = kernelRelease()
+        let suite = ValidationSuite.standard(connectionsPerFamily: connections)
+        let tiers: [Tier?] =
+            switch tier {
+            case "all": Tier.allCases.sorted(by: >)
+            case "auto": [nil]
+            default: [Tier(name: tier)]
+            }
+        var records: [VerdictRecord] = []
+        for candidate in tiers {
+            do {
+                let outcomes = try suite.run(tier: candidate) { Terminal.note($0) }
+                records += outcomes.map { VerdictRecord($0, kernel: release) }
+            } catch let error as SessionError {
+                guard tier == "all", let candidate else { throw ExitCode(Terminal.fail(error, verbose: false)) }
+                records.append(VerdictRecord(unavailableTier: candidate, kernel: release, reason: error.description))
+            }
+        }
+        return records
+    }
+}
+
+/// The verdict table, 80 columns wide, reasons under the failed rows.
+struct VerdictTable {
+    var records: [VerdictRecord]
+
+    func lines() -> [String] {
+        var lines = [row("SCENARIO", "TIER", "KERNEL", "EXPECTED", "OBSERVED", "COUNTERS", "VERDICT")]
+        for record in records {
+            let counters = record.counters.sorted { $0.key < $1.key }
+                .filter { Self.shownCounters.contains($0.key) }
+                .map { "\($0.key.replacingOccurrences(of: "TcpExt", with: "")) +\($0.value)" }
+                .joined(separator: " ")
+            lines.append(
+                row(
+                    record.scenario, record.tier, record.kernel, summary(record.expected), summary(record.observed),
+                    counters.isEmpty ? "-" : counters, record.verdict))
+            for reason in record.reasons { lines.append("    " + reason) }
+        }
+        let failed = records.filter(\.failed).count
+        let passed = records.filter { $0.verdict == "PASS" }.count
+        lines.append("\(passed) passed, \(failed) failed")
+        return lines
+    }
+
+    static let shownCounters: Set<String> = [
+        "TcpPassiveOpens", "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop",
+        "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed", "TcpAttemptFails",
+        "TcpExtEmbryonicRsts", "TcpExtTCPDeferAcceptDrop",
+    ]
+
+    private func summary(_ findings: [String: Int]) -> String {
+        findings.isEmpty ? "none" : findings.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ",")
+    }
+
+    private func row(_ columns: String...) -> String {
+        let widths = [18, 11, 22, 10, 10, 0, 0]
+        return zip(columns, widths).map { column, width in
+            width == 0 || column.count >= width ? column + " " : column + String(repeating: " ", count: width - column.count)
+        }.joined().trimmingCharacters(in: .whitespaces)
+    }
+}
