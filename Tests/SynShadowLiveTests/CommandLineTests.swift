@@ -86,7 +86,7 @@ struct Run {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("synshadow").path
     }()
 
-    init(_ arguments: [String], timeout: TimeInterval = 60) throws {
+    init(_ arguments: [String], timeout: TimeInterval = 120) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -95,6 +95,10 @@ struct Run {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        // Time-box: a hung child is killed, and the test sees its partial output.
+        let deadline = DispatchTime.now() + timeout
+        let child = process
+        DispatchQueue.global().asyncAfter(deadline: deadline) { if child.isRunning { child.terminate() } }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
