@@ -94,6 +94,12 @@ public final class TCPSocket {
         guard sent == bytes.count else { throw Failure(call: "send", code: errno) }
     }
 
+    /// Reads until the peer closes (or an error): waits out the peer's FIN.
+    public func awaitClose() {
+        var byte: UInt8 = 0
+        while Glibc.recv(descriptor, &byte, 1, 0) > 0 {}
+    }
+
     /// The locally bound port.
     public var localPort: UInt16 {
         endpoint(getsockname).port

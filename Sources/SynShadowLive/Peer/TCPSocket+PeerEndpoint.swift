@@ -1,0 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TCPSocket {
+    /// Binds to a TUN-side address (port 0 = any), so a listener receives
+    /// exactly the SYNs the scripted peer forges to that address.
+    public func bind(to endpoint: PeerEndpoint) throws(Failure) {
+        try setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+        var (storage, length) = endpoint.socketAddress
+        let status = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, length) }
+        }
+        guard status == 0 else { throw Failure(call: "bind \(endpoint)", code: errno) }
+    }
+}
