@@ -410,6 +410,30 @@ const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason
 	return reason < DROP_REASON_MAX ? loader->drop_reasons[reason] : NULL;
 }
 
+long long ss_loader_map_memory(struct ss_loader *loader)
+{
+	struct bpf_map *map;
+	long long total = 0;
+
+	bpf_object__for_each_map(map, loader->object) {
+		char path[64], line[256];
+		FILE *info;
+
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(map));
+		info = fopen(path, "r");
+		if (!info)
+			continue;
+		while (fgets(line, sizeof(line), info)) {
+			long long bytes;
+
+			if (sscanf(line, "memlock: %lld", &bytes) == 1)
+				total += bytes;
+		}
+		fclose(info);
+	}
+	return total;
+}
+
 int ss_loader_hook_attached(struct ss_loader *loader, int hook)
 {
 	return hook >= 0 && hook < SS_HOOK_MAX && (loader->attached_hooks & (1u << hook)) != 0;

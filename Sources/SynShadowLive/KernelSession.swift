@@ -133,6 +133,13 @@ public final class KernelSession {
         return result
     }
 
+    /// Kernel memory held by this session's maps (ring buffer, flow tables):
+    /// bounded by their fixed sizes, whatever the traffic.
+    public var mapMemoryBytes: Int64 {
+        guard let loader else { return 0 }
+        return Int64(ss_loader_map_memory(loader))
+    }
+
     /// Records decoding rejected (a newer or damaged kernel side).
     public var undecodableRecords: Int { batch.undecodable }
     public var lastDecodingError: EventDecodingError? { batch.lastDecodingError }

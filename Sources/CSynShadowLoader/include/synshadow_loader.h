@@ -63,6 +63,10 @@ int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
  * the SKB_DROP_REASON_ prefix; NULL when unknown. */
 const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason);
 
+/* Kernel memory charged to the session's maps ("memlock" in fdinfo), and
+ * the largest entry count any of them may hold. */
+long long ss_loader_map_memory(struct ss_loader *loader);
+
 /* Whether a hook's program is attached in this session. */
 int ss_loader_hook_attached(struct ss_loader *loader, int hook);
 
