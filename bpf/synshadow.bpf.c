@@ -539,8 +539,12 @@ static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind,
 	fill_tuple_from_sock_ops(e, ops);
 	cookie = bpf_get_netns_cookie(ops);
 	if (!recall_flow(e, cookie, false)) {
-		/* No SYN recorded for it: filtered netns, or evicted. */
-		count_correlation_miss();
+		/* No SYN recorded for it, though both ran in this softirq: its
+		 * netns was filtered out, or the flow table evicted it (a loss). */
+		if (ss_config.netns)
+			count_filtered();
+		else
+			count_correlation_miss();
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
@@ -558,26 +562,32 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 	__u64 child_key;
 	__u64 cookie;
 
+	struct tcp_sock *tp;
+
 	if (!bsk || !port_wanted(ops->local_port))
 		return;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return;
+	if (!flow_wanted(ops->local_port, sock_netns((struct sock *)tp))) {
+		count_filtered();
+		return;
+	}
 	e = event_reserve(SS_EVENT_CHILD_CREATED, SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
 	if (!e)
 		return;
 	fill_tuple_from_sock_ops(e, ops);
+	e->child = (__u64)tp;
 	cookie = bpf_get_netns_cookie(ops);
-	if (!recall_flow(e, cookie, true)) {
-		count_correlation_miss();
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return;
+	if (recall_flow(e, cookie, true)) {
+		fill_owner(e, e->listener);
+		fill_queues(e, (struct sock *)e->listener);
+	} else {
+		/* A handshake already under way when tracing began: user space
+		 * finds the listener from the snapshot, by the 4-tuple. */
+		e->netns = sock_netns((struct sock *)tp);
 	}
 	count_hook(SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
-	{
-		struct tcp_sock *tp = bpf_skc_to_tcp_sock(bsk);
-
-		e->child = (__u64)tp;
-	}
-	fill_owner(e, e->listener);
-	fill_queues(e, (struct sock *)e->listener);
 	e->new_state = BPF_TCP_ESTABLISHED;
 	child_value.listener = e->listener;
 	child_value.netns = e->netns;

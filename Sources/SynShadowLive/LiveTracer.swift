@@ -7,6 +7,12 @@ public protocol EventConsumer: AnyObject {
     func consume(_ events: [KernelEvent], rawRecords: [UInt8])
     /// Records the ring buffer could not take since the last call.
     func noteLoss(_ count: UInt64, at timestamp: UInt64)
+    /// After every drain, even an empty one: the time now, on the events' clock.
+    func tick(at timestamp: UInt64)
+}
+
+extension EventConsumer {
+    public func tick(at timestamp: UInt64) {}
 }
 
 /// Runs a tracing session from start-up to detach: tier selection, the
@@ -95,11 +101,15 @@ public final class LiveTracer {
                 consumer.consume(events, rawRecords: raw)
             }
         }
-        let lost = session.counters().lost
+        // A step the kernel side could not correlate (its flow-table entry
+        // was evicted) is as good as lost: the model must not guess.
+        let counters = session.counters()
+        let lost = counters.lost + counters.correlationMisses
         if lost > reportedLoss {
             consumer.noteLoss(lost - reportedLoss, at: monotonicNanoseconds())
             reportedLoss = lost
         }
+        consumer.tick(at: monotonicNanoseconds())
     }
 
     /// The slow path, only for batches holding self-check or snapshot records:

@@ -67,7 +67,7 @@ public final class SelfCheck {
             try closing.send([0x21])
             closing.close()
 
-            let deadline = monotonicNanoseconds() + 3_000_000_000
+            let deadline = monotonicNanoseconds() + 6_000_000_000
             while session.counters().hits(.retransmitSynAck) == 0, monotonicNanoseconds() < deadline {
                 try drain()
             }
@@ -81,7 +81,7 @@ public final class SelfCheck {
         }
         listener.close()  // LISTEN -> CLOSE
         boundListener = nil
-        let settle = monotonicNanoseconds() + 1_000_000_000
+        let settle = monotonicNanoseconds() + 2_000_000_000
         repeat {
             try drain()
         } while !allFired(session.counters(), tier: tier) && monotonicNanoseconds() < settle

@@ -18,7 +18,7 @@ struct SynShadowCommand: ParsableCommand {
               synshadow trace --json         # one JSON object per line, for jq and log shippers
               synshadow trace --tier kprobe  # force an attach tier (default: the richest that loads)
             """,
-        subcommands: [DemoCommand.self, TraceCommand.self, ValidateCommand.self],
+        subcommands: [DemoCommand.self, TraceCommand.self, RecordCommand.self, ReplayCommand.self, ValidateCommand.self, BenchCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 }

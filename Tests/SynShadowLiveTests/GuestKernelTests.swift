@@ -6,7 +6,7 @@ import Testing
 /// are proven inside qemu guests booting Debian's stock 6.1 and 6.12
 /// kernels: the same scenario suite, every tier, and `--tier auto` must pick
 /// fentry there.
-@Suite(.enabled(if: GuestEnvironment.isAvailable, GuestEnvironment.skipReason))
+@Suite(.serialized, .enabled(if: GuestEnvironment.isAvailable, GuestEnvironment.skipReason))
 struct GuestKernelTests {
     @Test(arguments: ["6.1", "6.12"])
     func everyTierPassesTheSuiteInAGuest(kernel: String) throws {

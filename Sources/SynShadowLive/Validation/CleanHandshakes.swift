@@ -45,7 +45,11 @@ public struct CleanHandshakes: Scenario {
         // 16 MiB holds ~110,000 records, far more than this scenario makes.
         try context.settle()
         let after = try sandbox.counters()
+        let settings = try sandbox.run { KernelSettingsReader.current() }
         let events = context.takeEvents(netns: sandbox.inode)
+        let findings = context.findings(for: events, settings: settings, end: monotonicNanoseconds())
+        outcome.observedFindings = findings.countsByID
+        outcome.require(findings.isEmpty, "clean load produced findings: \(findings.countsByID)")
         outcome.connections = clientPorts.count
         outcome.events = events.count
         outcome.counterDeltas = after.delta(since: before)

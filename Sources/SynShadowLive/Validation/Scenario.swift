@@ -44,6 +44,30 @@ public final class ScenarioContext {
     }
 
     public var lostEvents: UInt64 { collector.lost }
+
+    /// The oracle: runs a fresh shadow model over one scenario's events, as
+    /// the live tracer would have, and returns its findings. `settings` are
+    /// the scenario namespace's sysctls; `end` is when the scenario stopped
+    /// (decisions that need "nothing followed" settle by then).
+    public func findings(
+        for events: [KernelEvent], settings: KernelSettings, end: UInt64,
+        adjust: (inout ModelConfiguration) -> Void = { _ in }
+    ) -> [Finding] {
+        var configuration = ModelConfiguration(tier: tier, kernel: settings)
+        adjust(&configuration)
+        let model = ShadowModel(configuration: configuration)
+        model.process(contentsOf: events)
+        model.advance(to: end)
+        model.finish()
+        return model.takeFindings()
+    }
+}
+
+extension [Finding] {
+    /// Finding id -> count, as the verdict table shows them.
+    public var countsByID: [String: Int] {
+        reduce(into: [:]) { $0[$1.id, default: 0] += 1 }
+    }
 }
 
 /// Keeps everything delivered, for scenarios and tests to inspect.

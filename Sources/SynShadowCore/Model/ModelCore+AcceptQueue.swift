@@ -1,0 +1,191 @@
+/// The accept queue: children waiting, their state changes while they wait,
+/// and accept() taking them. accept() may be reported just before the child's
+/// creation callback (another CPU); that race is tolerated, not a divergence.
+extension ModelCore {
+    mutating func onAccept(_ event: KernelEvent) {
+        let key = event.flow
+        let hash = flows.hash(key)
+        guard let found = flows.find(key, hash: hash) else {
+            acceptOfUnknownChild(event, key: key, hash: hash)
+            return
+        }
+        let flow = flows.record(found)
+        let listenerSlot = flow.pointee.listener
+        switch flow.pointee.state {
+        case .childQueued:
+            if event.child != 0 && flow.pointee.identity != 0 && event.child != flow.pointee.identity {
+                reportIllegal(found, event, "accept() returned a different child than the one queued for this flow")
+            }
+            acceptChild(found, event)
+        case .accepted:
+            if event.child == 0 || flow.pointee.identity == 0 || event.child == flow.pointee.identity {
+                let stepEvidence = flowEvidence(flow)
+                report(.doubleAccept, listener: listenerSlot, flow: key, flowIsOld: isOld(flow), evidence: {
+                    [stepEvidence, Evidence(event)]
+                }) {
+                    "accept() returned the child of \(FlowSummary(key)) twice"
+                }
+            } else {
+                reportIllegal(found, event, "accept() returned an unknown child for an accepted flow")
+            }
+        case .ackReceived, .requestQueued, .resetPending, .requestCreated, .cookieSent, .cookieAck, .strayAck:
+            // accept() reported before the child's creation: apply both.
+            switch flow.pointee.state {
+            case .resetPending:
+                resurrect(found)
+                makeChild(found, child: event.child, event)
+            case .requestCreated:
+                flow.pointee.flags.insert(.fastOpen)
+                makeChild(found, child: event.child, event)
+            case .cookieSent, .cookieAck:
+                cookieChild(found, event)
+            case .strayAck:
+                childWithoutRequest(found, event)
+            default:
+                makeChild(found, child: event.child, event)
+            }
+            flow.pointee.flags.insert(.awaitingChild)
+            acceptChild(found, event)
+        case .synReceived, .free:
+            reportIllegal(found, event, "accept() returned a child for a SYN without a request")
+        }
+        observe(listenerSlot, event)
+    }
+
+    private mutating func acceptOfUnknownChild(_ event: KernelEvent, key: FlowKey, hash: UInt64) {
+        guard let listenerSlot = listenerSlot(for: event) else { return }
+        let owner = listener(listenerSlot)
+        if owner.pointee.unknownChildren > 0 || owner.pointee.isResyncing,
+            let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event)
+        {
+            // A child queued before tracing (or across a loss).
+            let flow = flows.record(slot)
+            flow.pointee.state = .childQueued
+            flow.pointee.identity = event.child
+            flow.pointee.flags.insert([.fromSnapshot, .childEventSeen])
+            if !claimUnknownChild(flow) { countChild(flow) }
+            acceptChild(slot, event)
+        } else {
+            report(.orphanEvent, listener: listenerSlot, flow: key, step: .accept, evidence: { [Evidence(event)] }) {
+                "accept() returned a child for \(FlowSummary(key)) that the model never saw created"
+            }
+        }
+        observe(listenerSlot, event)
+    }
+
+    private mutating func acceptChild(_ slot: UInt32, _ event: KernelEvent) {
+        reportSlowAcceptIfDue(slot, acceptedAt: event)
+        let flow = flows.record(slot)
+        uncountChild(flow)
+        flow.pointee.state = .accepted
+        if event.child != 0 { flow.pointee.identity = event.child }
+        noteStep(flow, event)
+        // Kept for a settle window: a double accept or a late creation
+        // callback still finds it.
+        schedule(.accepted, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+    }
+
+    /// Reports a child that waited longer than the threshold, at accept()
+    /// (with the measured latency) or at the end (still waiting).
+    mutating func reportSlowAcceptIfDue(_ slot: UInt32, acceptedAt event: KernelEvent?) {
+        let flow = flows.record(slot)
+        guard !flow.pointee.flags.contains(.fromSnapshot), !flow.pointee.flags.contains(.awaitingChild),
+            !flow.pointee.flags.contains(.latencyReported)
+        else { return }
+        let end = event?.timestamp ?? now
+        let created = flow.pointee.stepTime
+        guard end > created, end - created > configuration.acceptLatencyThreshold else { return }
+        flow.pointee.flags.insert(.latencyReported)
+        let key = flow.pointee.key
+        let waited = Double(end - created) / 1e6
+        let threshold = Double(configuration.acceptLatencyThreshold) / 1e6
+        let stepEvidence = flowEvidence(flow)
+        report(.acceptSlow, listener: flow.pointee.listener, flow: key, evidence: {
+            [stepEvidence] + (event.map { [Evidence($0)] } ?? [])
+        }) {
+            let what = event == nil ? "still not accepted after" : "accepted after"
+            return "child \(FlowSummary(key)) \(what) \(formatMilliseconds(waited)) ms in the accept queue (threshold \(formatMilliseconds(threshold)) ms)"
+        }
+    }
+
+    mutating func onChildState(_ event: KernelEvent) {
+        let key = event.flow
+        guard let found = flows.find(key, hash: flows.hash(key)) else {
+            guard let listenerSlot = listenerSlot(for: event) else { return }
+            let owner = listener(listenerSlot)
+            if owner.pointee.unknownChildren == 0 && !owner.pointee.isResyncing && owner.pointee.isOpen {
+                report(.orphanEvent, listener: listenerSlot, flow: key, step: .child, evidence: { [Evidence(event)] }) {
+                    "state change of a queued child the model never saw created"
+                }
+            }
+            return
+        }
+        let flow = flows.record(found)
+        let owner = listener(flow.pointee.listener)
+        switch flow.pointee.state {
+        case .childQueued:
+            break
+        case .accepted:
+            // A change racing with accept() is the accepted socket's business.
+            return
+        default:
+            // Only queued children are reported: this one's creation was missed.
+            reportIllegal(found, event, "state change reported for a flow with no child")
+            makeChild(found, child: event.child, event)
+        }
+        if !owner.pointee.isOpen {
+            // inet_csk_listen_stop() disposes of the queued children.
+            if event.newState == TCPState.close.rawValue { dropFlow(found) }
+            return
+        }
+        let old = TCPState(rawValue: event.oldState)
+        let new = TCPState(rawValue: event.newState)
+        let held = flow.pointee.childState
+        if held != 0 && held != event.oldState {
+            let heldName = TCPState(rawValue: held)?.name ?? "\(held)"
+            reportIllegal(found, event, "child went \(old?.name ?? "?") -> \(new?.name ?? "?") but the model had it in \(heldName)")
+            flow.pointee.childState = event.newState
+            return
+        }
+        switch (old, new) {
+        case (.established, .closeWait), (.synRecv, .closeWait):
+            flow.pointee.flags.insert(.closedWhileQueued)
+            reportQueuedChild(found, event, .childClosedWhileQueued, "closed by the client (FIN)")
+        case (.established, .close), (.closeWait, .close), (.synRecv, .close):
+            reportQueuedChild(found, event, .childResetWhileQueued, "reset")
+        case (.synRecv, .established):
+            break
+        default:
+            reportIllegal(found, event, "a queued child cannot go \(old?.name ?? "?") -> \(new?.name ?? "?")")
+        }
+        flow.pointee.childState = event.newState
+    }
+
+    private mutating func reportQueuedChild(_ slot: UInt32, _ event: KernelEvent, _ kind: FindingKind, _ what: String) {
+        let flow = flows.record(slot)
+        let key = flow.pointee.key
+        let waited = event.timestamp > flow.pointee.stepTime ? Double(event.timestamp - flow.pointee.stepTime) / 1e6 : 0
+        let stepEvidence = flowEvidence(flow)
+        report(kind, listener: flow.pointee.listener, flow: key, evidence: { [stepEvidence, Evidence(event)] }) {
+            "child \(FlowSummary(key)) \(what) after \(formatMilliseconds(waited)) ms in the accept queue, before accept()"
+        }
+    }
+
+    mutating func onDrop(_ event: KernelEvent) {
+        let listenerSlot = listenerSlot(for: event)
+        let key = event.flow
+        let reason = configuration.dropReasonNames[event.detail] ?? "reason \(event.detail)"
+        let what = segmentName(event.tcpFlags)
+        report(.packetDropped, listener: listenerSlot, flow: key, evidence: { [Evidence(event)] }) {
+            "kernel dropped a \(what) from \(FlowSummary(key)): \(reason)"
+        }
+        if let listenerSlot { observe(listenerSlot, event) }
+    }
+
+    private func segmentName(_ flags: UInt16) -> String {
+        if flags & 0x04 != 0 { return "RST" }
+        if flags & 0x12 == 0x02 { return "SYN" }
+        if flags & 0x10 != 0 { return "ACK" }
+        return "segment"
+    }
+}

@@ -1,0 +1,112 @@
+/// Decisions that need "nothing followed": taken when event time passes the
+/// flow's deadline (or at `finish()`), never by reading a clock, so a replay
+/// decides exactly as the live run did.
+extension ModelCore {
+    mutating func schedule(_ lane: DeadlineQueues.Lane, _ flow: FlowPointer, slot: UInt32, due: UInt64) {
+        flow.pointee.generation &+= 1
+        deadlines.schedule(lane, slot: slot, generation: flow.pointee.generation, due: due)
+    }
+
+    mutating func runDeadlines(until time: UInt64) {
+        while true {
+            if nextCheckDue <= time { settleChecks(until: time) }
+            guard let (lane, deadline) = deadlines.popDue(at: time) else { break }
+            fire(lane, deadline)
+        }
+    }
+
+    mutating func fire(_ lane: DeadlineQueues.Lane, _ deadline: Deadline) {
+        let flow = flows.record(deadline.slot)
+        guard flow.pointee.state != .free, flow.pointee.generation == deadline.generation else { return }
+        let slot = deadline.slot
+        let owner = listener(flow.pointee.listener)
+        if !owner.pointee.isOpen && lane != .accepted {
+            // The listener is gone; so is whatever the flow was waiting for.
+            dropFlow(slot)
+            return
+        }
+        switch lane {
+        case .settle:
+            settle(slot)
+        case .accepted:
+            if flow.pointee.flags.contains(.awaitingChild) {
+                let key = flow.pointee.key
+                let stepEvidence = flowEvidence(flow)
+                report(.orphanEvent, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), step: .accept,
+                    evidence: { [stepEvidence] }) {
+                    "accept() returned a child for \(FlowSummary(key)) whose creation was never reported"
+                }
+            }
+            dropFlow(slot)
+        case .cookie:
+            dropFlow(slot)
+        case .snapshotRequest:
+            leaveInferred(slot)
+        default:
+            guard let count = lane.retransmitCount, flow.pointee.state == .requestQueued else { return }
+            timerFired(slot, lane: count, at: deadline.due &- configuration.settleWindow)
+        }
+    }
+
+    /// A settle window passed with no further step for the flow.
+    private mutating func settle(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        switch flow.pointee.state {
+        case .synReceived:
+            decideSYNDropped(slot, exit: nil)
+        case .requestCreated:
+            decideCookie(slot, exit: nil)
+        case .ackReceived:
+            resolveACKWithoutChild(slot, exit: nil)
+        case .resetPending:
+            confirmReset(slot)
+            dropFlow(slot)
+        case .cookieAck:
+            let owner = listener(flow.pointee.listener)
+            let accept = flow.pointee.figureAccept != FlowRecord.noFigure
+                ? Int64(flow.pointee.figureAccept) : owner.pointee.children
+            let limit = Int64(owner.pointee.limit)
+            let key = flow.pointee.key
+            let stepEvidence = flowEvidence(flow)
+            if owner.pointee.limitKnown && accept > limit {
+                report(.ackDroppedAcceptQueueFull, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                    evidence: { [stepEvidence] }) {
+                    "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit))"
+                }
+            } else {
+                report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                    evidence: { [stepEvidence] }) {
+                    "ACK from \(FlowSummary(key)) for a syncookie flow created no child (cookie check failed or too old)"
+                }
+            }
+            flow.pointee.state = .cookieSent
+            schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+        case .strayAck:
+            tallies.unmatchedSegments &+= 1
+            dropFlow(slot)
+        default:
+            break
+        }
+    }
+
+    /// A request timer fired (per the model) with no SYN-ACK retransmit:
+    /// the kernel expired the request, unless it was too young to expire, in
+    /// which case the timer is assumed to have fired silently.
+    private mutating func timerFired(_ slot: UInt32, lane: Int, at fireTime: UInt64) {
+        let flow = flows.record(slot)
+        if flow.pointee.flags.contains(.ackDropped) && configuration.kernel.abortOnOverflow == nil {
+            // Its ACK hit a full accept queue and nothing was heard since:
+            // tcp_abort_on_overflow may have reset it. Already reported.
+            leaveInferred(slot)
+            return
+        }
+        if isExpiryEligible(flow) {
+            reportExpired(slot)
+            leaveInferred(slot)
+            return
+        }
+        if flow.pointee.retransmits < 255 { flow.pointee.retransmits += 1 }
+        if isExpiryEligible(flow) { setMayHaveLeft(flow, true) }
+        scheduleRetransmitTimer(slot, from: fireTime)
+    }
+}

@@ -1,0 +1,218 @@
+/// Creating, restarting and forgetting flows, and keeping each listener's
+/// counts equal to what its flows contribute. Every change to a count goes
+/// through here, so freshness, unknowns and pending queue checks stay exact.
+extension ModelCore {
+    typealias FlowPointer = UnsafeMutablePointer<FlowRecord>
+    typealias ListenerPointer = UnsafeMutablePointer<ListenerRecord>
+
+    @inline(__always)
+    func listener(_ slot: UInt32) -> ListenerPointer { listeners.record(slot) }
+
+    @inline(__always)
+    func isFresh(_ flow: FlowPointer, _ listener: ListenerPointer) -> Bool {
+        flow.pointee.epoch >= listener.pointee.freshSince
+    }
+
+    @inline(__always)
+    func isOld(_ flow: FlowPointer) -> Bool { !isFresh(flow, listener(flow.pointee.listener)) }
+
+    /// A new flow record for `key`, evicting or refusing per policy when full.
+    /// `trusted: false` creates it already old: its history has a gap.
+    mutating func createFlow(
+        _ key: FlowKey, hash: UInt64, listenerSlot: UInt32, event: KernelEvent, trusted: Bool = true
+    ) -> UInt32? {
+        if flows.isFull {
+            switch configuration.evictionPolicy {
+            case .refuseNew:
+                tallies.refusedFlows &+= 1
+                noteEviction(of: listenerSlot)
+                return nil
+            case .evictOldest:
+                guard let victim = flows.oldest() else { return nil }
+                evict(victim)
+            }
+        }
+        guard
+            let slot = flows.insert(
+                key, hash: hash, listener: listenerSlot, epoch: trusted ? epoch : 0, time: event.timestamp)
+        else { return nil }
+        listener(listenerSlot).pointee.flowCount += 1
+        noteStep(flows.record(slot), event)
+        return slot
+    }
+
+    /// Reuses a record for a new attempt on the same 4-tuple (the previous one
+    /// left no counts behind), possibly for another listener.
+    mutating func restartFlow(_ slot: UInt32, listenerSlot: UInt32, event: KernelEvent, trusted: Bool = true) {
+        let flow = flows.record(slot)
+        clearTolerances(flow)
+        if flow.pointee.listener != listenerSlot {
+            let previous = flow.pointee.listener
+            listener(previous).pointee.flowCount -= 1
+            listeners.releaseIfUnused(previous)
+            listener(listenerSlot).pointee.flowCount += 1
+            flow.pointee.listener = listenerSlot
+        }
+        flow.pointee.flags = []
+        flow.pointee.retransmits = 0
+        flow.pointee.identity = 0
+        flow.pointee.childState = 0
+        flow.pointee.epoch = trusted ? epoch : 0
+        flow.pointee.figureAccept = FlowRecord.noFigure
+        flow.pointee.figureRequest = FlowRecord.noFigure
+        flow.pointee.generation &+= 1
+        flows.restart(slot, time: event.timestamp)
+        noteStep(flow, event)
+    }
+
+    /// Forgets a flow. Counts are not touched: callers uncount first when
+    /// the kernel's queues changed (see `leaveInferred`).
+    mutating func dropFlow(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        clearTolerances(flow)
+        let listenerSlot = flow.pointee.listener
+        flows.remove(slot)
+        listener(listenerSlot).pointee.flowCount -= 1
+        listeners.releaseIfUnused(listenerSlot)
+    }
+
+    /// The flow left the kernel's queues by an inference (expiry, a settled
+    /// decision): it gives its counts back (an old flow's listener re-reads
+    /// its queues, see below).
+    mutating func leaveInferred(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        uncountRequest(flow)
+        uncountChild(flow)
+        dropFlow(slot)
+    }
+
+    @inline(__always)
+    func noteStep(_ flow: FlowPointer, _ event: KernelEvent) {
+        flow.pointee.stepTime = event.timestamp
+        flow.pointee.stepKind = event.kind.rawValue
+        flow.pointee.stepHook = event.hook.rawValue
+    }
+
+    @inline(__always)
+    func noteFigures(_ flow: FlowPointer, _ event: KernelEvent) {
+        if event.flags.contains(.queuesValid) {
+            flow.pointee.figureAccept = event.queues.acceptQueue
+            flow.pointee.figureRequest = event.queues.requestQueue
+        } else {
+            flow.pointee.figureAccept = FlowRecord.noFigure
+            flow.pointee.figureRequest = FlowRecord.noFigure
+        }
+    }
+
+    // MARK: Counts
+    //
+    // A fresh flow's step moves the counts exactly. An old flow's step (its
+    // history has a gap: a loss, an eviction, a divergence) moves them too,
+    // but the model cannot tell whether the kernel's counts still held that
+    // flow when it last re-based them, so the listener re-reads its queues
+    // (`beginRecount`) before asserting anything again.
+
+    mutating func countRequest(_ flow: FlowPointer) {
+        guard !flow.pointee.flags.contains(.countsRequest) else { return }
+        flow.pointee.flags.insert(.countsRequest)
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.isOpen else { return }
+        owner.pointee.requests += 1
+        if isFresh(flow, owner) { owner.pointee.freshRequests += 1 } else { beginRecount(owner) }
+        widenCheck(owner, requests: 1, children: 0)
+    }
+
+    mutating func uncountRequest(_ flow: FlowPointer) {
+        guard flow.pointee.flags.contains(.countsRequest) else { return }
+        flow.pointee.flags.remove(.countsRequest)
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.isOpen else { return }
+        owner.pointee.requests -= 1
+        if isFresh(flow, owner) { owner.pointee.freshRequests -= 1 } else { beginRecount(owner) }
+        widenCheck(owner, requests: -1, children: 0)
+    }
+
+    mutating func countChild(_ flow: FlowPointer) {
+        guard !flow.pointee.flags.contains(.countsChild) else { return }
+        flow.pointee.flags.insert(.countsChild)
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.isOpen else { return }
+        owner.pointee.children += 1
+        if isFresh(flow, owner) { owner.pointee.freshChildren += 1 } else { beginRecount(owner) }
+        widenCheck(owner, requests: 0, children: 1)
+    }
+
+    mutating func uncountChild(_ flow: FlowPointer) {
+        guard flow.pointee.flags.contains(.countsChild) else { return }
+        flow.pointee.flags.remove(.countsChild)
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.isOpen else { return }
+        owner.pointee.children -= 1
+        if isFresh(flow, owner) { owner.pointee.freshChildren -= 1 } else { beginRecount(owner) }
+        widenCheck(owner, requests: 0, children: -1)
+    }
+
+    /// Names one of the listener's unknown requests: the flow takes it over
+    /// (and its place in the count) instead of adding to it.
+    mutating func claimUnknownRequest(_ flow: FlowPointer) -> Bool {
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.unknownRequests > 0, !flow.pointee.flags.contains(.countsRequest) else { return false }
+        owner.pointee.unknownRequests -= 1
+        flow.pointee.flags.insert(.countsRequest)
+        if isFresh(flow, owner) { owner.pointee.freshRequests += 1 }
+        return true
+    }
+
+    mutating func claimUnknownChild(_ flow: FlowPointer) -> Bool {
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.unknownChildren > 0, !flow.pointee.flags.contains(.countsChild) else { return false }
+        owner.pointee.unknownChildren -= 1
+        flow.pointee.flags.insert(.countsChild)
+        if isFresh(flow, owner) { owner.pointee.freshChildren += 1 }
+        return true
+    }
+
+    // MARK: Tolerances
+
+    /// The kernel may already have dropped this flow's request silently.
+    mutating func setMayHaveLeft(_ flow: FlowPointer, _ on: Bool) {
+        guard flow.pointee.flags.contains(.mayHaveLeft) != on else { return }
+        let owner = listener(flow.pointee.listener)
+        if on {
+            flow.pointee.flags.insert(.mayHaveLeft)
+            owner.pointee.mayHaveLeft += 1
+            // It may have left just after an open check's reading, too.
+            widenCheck(owner, requests: -1, children: 0)
+        } else {
+            flow.pointee.flags.remove(.mayHaveLeft)
+            owner.pointee.mayHaveLeft -= 1
+        }
+    }
+
+    /// The kernel may still hold a request the model has removed.
+    mutating func setMayRemain(_ flow: FlowPointer, _ on: Bool) {
+        guard flow.pointee.flags.contains(.mayRemain) != on else { return }
+        let owner = listener(flow.pointee.listener)
+        if on {
+            flow.pointee.flags.insert(.mayRemain)
+            owner.pointee.mayRemain += 1
+            widenCheck(owner, requests: 1, children: 0)
+        } else {
+            flow.pointee.flags.remove(.mayRemain)
+            owner.pointee.mayRemain -= 1
+        }
+    }
+
+    func clearTolerances(_ flow: FlowPointer) {
+        let owner = listener(flow.pointee.listener)
+        if flow.pointee.flags.contains(.mayHaveLeft) { owner.pointee.mayHaveLeft -= 1 }
+        if flow.pointee.flags.contains(.mayRemain) { owner.pointee.mayRemain -= 1 }
+        flow.pointee.flags.remove([.mayHaveLeft, .mayRemain])
+    }
+
+    /// Whether the request may expire at its next timer (reqsk_timer_handler
+    /// never expires one with fewer retransmits).
+    func isExpiryEligible(_ flow: FlowPointer) -> Bool {
+        Int(flow.pointee.retransmits) >= minimumRetransmitsBeforeExpiry
+    }
+}

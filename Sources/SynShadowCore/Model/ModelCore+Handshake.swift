@@ -1,0 +1,328 @@
+/// The first half of the passive open: a SYN reaches conn_request, a request
+/// is built (RWND_INIT), then either hashed into the request queue, answered
+/// with a syncookie, or dropped. conn_request returns 0 even when it drops
+/// the SYN, so the outcome is read from what followed, never from a result.
+extension ModelCore {
+    mutating func onSYN(_ event: KernelEvent) {
+        let key = event.flow
+        let hash = flows.hash(key)
+        let found = flows.find(key, hash: hash)
+        if event.hook == .checkRequestEntry {
+            // Function tiers: a SYN for a queued request (the client resent
+            // it); tcp_check_req resends the SYN-ACK.
+            guard let slot = found else {
+                tallies.unmatchedSegments &+= 1
+                return
+            }
+            observe(flows.record(slot).pointee.listener, event)
+            return
+        }
+        guard let listenerSlot = listenerSlot(for: event) else { return }
+        observe(listenerSlot, event)
+        guard let slot = found else {
+            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+            beginSYN(slot, event)
+            return
+        }
+        let flow = flows.record(slot)
+        switch flow.pointee.state {
+        case .synReceived, .requestCreated:
+            // A copy of a SYN whose outcome is still being decided.
+            tallies.unmatchedSegments &+= 1
+        case .requestQueued, .ackReceived, .resetPending:
+            if observesFunctions {
+                // conn_request ran, so the kernel no longer holds a request
+                // for this 4-tuple: the one the model holds left silently.
+                requestVanished(slot, because: event)
+                restartFlow(slot, listenerSlot: listenerSlot, event: event)
+                beginSYN(slot, event)
+            }
+        // Tracepoint tier: a resent SYN for the queued request; what
+        // follows (RWND_INIT or a SYN-ACK retransmit) tells which.
+        case .cookieSent, .cookieAck, .strayAck:
+            restartFlow(slot, listenerSlot: listenerSlot, event: event)
+            beginSYN(slot, event)
+        case .accepted:
+            if flow.pointee.flags.contains(.awaitingChild) {
+                tallies.unmatchedSegments &+= 1
+            } else {
+                restartFlow(slot, listenerSlot: listenerSlot, event: event)
+                beginSYN(slot, event)
+            }
+        case .childQueued, .free:
+            tallies.unmatchedSegments &+= 1
+        }
+    }
+
+    private mutating func beginSYN(_ slot: UInt32, _ event: KernelEvent) {
+        let flow = flows.record(slot)
+        flow.pointee.state = .synReceived
+        noteStep(flow, event)
+        noteFigures(flow, event)
+        schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+    }
+
+    /// Function tiers: conn_request returned. What happened inside it is now
+    /// complete: a hashed request, a cookie, a Fast Open child, or a drop.
+    mutating func onConnRequestDone(_ event: KernelEvent) {
+        let key = event.flow
+        guard let slot = flows.find(key, hash: flows.hash(key)) else {
+            if let listenerSlot = listenerSlot(for: event) {
+                report(.orphanEvent, listener: listenerSlot, flow: key, step: .syn, evidence: { [Evidence(event)] }) {
+                    "conn_request returned for a SYN whose entry was never seen"
+                }
+                observe(listenerSlot, event)
+            }
+            return
+        }
+        let flow = flows.record(slot)
+        let listenerSlot = flow.pointee.listener
+        switch flow.pointee.state {
+        case .synReceived:
+            decideSYNDropped(slot, exit: event)
+        case .requestCreated:
+            decideCookie(slot, exit: event)
+        case .requestQueued, .ackReceived, .resetPending:
+            break
+        case .childQueued where flow.pointee.flags.contains(.fastOpen):
+            break
+        case .accepted where flow.pointee.flags.contains(.fastOpen):
+            break
+        default:
+            reportIllegal(slot, event, "conn_request returned twice for one SYN")
+        }
+        observe(listenerSlot, event)
+    }
+
+    mutating func onRequestCreated(_ event: KernelEvent) {
+        let key = event.flow
+        let hash = flows.hash(key)
+        guard let found = flows.find(key, hash: hash) else {
+            guard let listenerSlot = listenerSlot(for: event) else { return }
+            observe(listenerSlot, event)
+            report(.orphanEvent, listener: listenerSlot, flow: key, step: .synAck, evidence: { [Evidence(event)] }) {
+                "request built (RWND_INIT) for a SYN the model never saw"
+            }
+            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event, trusted: false)
+            else { return }
+            beginRequest(slot, event)
+            return
+        }
+        let flow = flows.record(found)
+        let listenerSlot = flow.pointee.listener
+        observe(listenerSlot, event)
+        switch flow.pointee.state {
+        case .synReceived:
+            beginRequest(found, event)
+        case .resetPending:
+            // The RST had removed the request; this is a new attempt.
+            confirmReset(found)
+            restartFlow(found, listenerSlot: listenerSlot, event: event)
+            beginRequest(found, event)
+        case .requestQueued, .ackReceived:
+            // A new request for the 4-tuple: the old one left silently
+            // (expired), or this is a duplicate.
+            if flow.pointee.flags.contains(.mayHaveLeft) {
+                requestVanished(found, because: event)
+                restartFlow(found, listenerSlot: listenerSlot, event: event)
+                beginRequest(found, event)
+            } else {
+                reportIllegal(found, event, "a second request built while one is queued")
+            }
+        case .cookieSent, .cookieAck, .strayAck, .accepted:
+            reportIllegal(found, event, "request built without a SYN")
+            restartFlow(found, listenerSlot: listenerSlot, event: event, trusted: false)
+            beginRequest(found, event)
+        default:
+            reportIllegal(found, event, "a second request built for one SYN")
+        }
+    }
+
+    private mutating func beginRequest(_ slot: UInt32, _ event: KernelEvent) {
+        let flow = flows.record(slot)
+        flow.pointee.state = .requestCreated
+        noteStep(flow, event)
+        schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+    }
+
+    mutating func onRequestQueued(_ event: KernelEvent) {
+        let key = event.flow
+        let hash = flows.hash(key)
+        guard let found = flows.find(key, hash: hash) else {
+            guard let listenerSlot = listenerSlot(for: event) else { return }
+            observe(listenerSlot, event)
+            report(.orphanEvent, listener: listenerSlot, flow: key, step: .synAck, evidence: { [Evidence(event)] }) {
+                "request hashed into the request queue for a SYN the model never saw"
+            }
+            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event, trusted: false)
+            else { return }
+            queueRequest(slot, event)
+            return
+        }
+        let flow = flows.record(found)
+        // Read before the hash insertion: the model's count before this step.
+        observe(flow.pointee.listener, event)
+        switch flow.pointee.state {
+        case .requestCreated:
+            queueRequest(found, event)
+        case .synReceived:
+            reportIllegal(found, event, "request hashed without being built (no RWND_INIT)")
+            queueRequest(found, event)
+        default:
+            reportIllegal(found, event, "request hashed twice")
+        }
+    }
+
+    private mutating func queueRequest(_ slot: UInt32, _ event: KernelEvent) {
+        let flow = flows.record(slot)
+        flow.pointee.state = .requestQueued
+        if event.request != 0 { flow.pointee.identity = event.request }
+        noteStep(flow, event)
+        countRequest(flow)
+        listener(flow.pointee.listener).pointee.noteRequestQueued(
+            at: event.timestamp, window: configuration.raceWindow)
+        if isExpiryEligible(flow) { setMayHaveLeft(flow, true) }
+        scheduleRetransmitTimer(slot, from: event.timestamp)
+    }
+
+    /// Arms the request's next timer: the kernel retransmits the SYN-ACK (an
+    /// event) or expires the request (none) when it fires.
+    mutating func scheduleRetransmitTimer(_ slot: UInt32, from time: UInt64) {
+        let flow = flows.record(slot)
+        let count = Int(flow.pointee.retransmits)
+        let due = time &+ configuration.synAckInterval(afterRetransmits: count) &+ configuration.settleWindow
+        schedule(.retransmit(count), flow, slot: slot, due: due)
+    }
+
+    mutating func onRetransmit(_ event: KernelEvent) {
+        let key = event.flow
+        let hash = flows.hash(key)
+        guard let found = flows.find(key, hash: hash) else {
+            guard let listenerSlot = listenerSlot(for: event) else { return }
+            let owner = listener(listenerSlot)
+            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+            let flow = flows.record(slot)
+            flow.pointee.state = .requestQueued
+            flow.pointee.identity = event.request
+            if !claimUnknownRequest(flow) {
+                if !owner.pointee.isResyncing {
+                    report(.orphanEvent, listener: listenerSlot, flow: key, step: .synAck, evidence: { [Evidence(event)] }) {
+                        "SYN-ACK retransmitted for a request the model never saw"
+                    }
+                }
+                flow.pointee.epoch = 0
+                countRequest(flow)
+            }
+            bumpRetransmits(slot, event)
+            observe(listenerSlot, event)
+            return
+        }
+        let flow = flows.record(found)
+        switch flow.pointee.state {
+        case .requestQueued, .ackReceived:
+            bumpRetransmits(found, event)
+        case .resetPending:
+            resurrect(found)
+            bumpRetransmits(found, event)
+        case .childQueued, .accepted:
+            // A Fast Open child's SYN-ACK is retransmitted by the child itself.
+            if !flow.pointee.flags.contains(.fastOpen) {
+                reportIllegal(found, event, "SYN-ACK retransmitted after the child was created")
+            }
+        default:
+            // A retransmit proves a request sock exists for this 4-tuple: one
+            // of the listener's unknown requests if it has any.
+            if flow.pointee.state != .free, claimUnknownRequest(flow) {
+                flow.pointee.state = .requestQueued
+                flow.pointee.identity = event.request
+                bumpRetransmits(found, event)
+            } else {
+                reportIllegal(found, event, "SYN-ACK retransmitted for a flow with no request sock")
+            }
+        }
+        observe(flow.pointee.listener, event)
+    }
+
+    /// Counts a SYN-ACK retransmit. The kernel's own count (`num_retrans`,
+    /// in `detail`) wins when higher: a request from the snapshot, or one
+    /// whose client resent its SYN, has been retransmitted more than the
+    /// model saw. It only makes the next deadline later, never earlier.
+    private mutating func bumpRetransmits(_ slot: UInt32, _ event: KernelEvent) {
+        let flow = flows.record(slot)
+        let counted = max(Int(flow.pointee.retransmits) + 1, Int(min(event.detail, 255)))
+        flow.pointee.retransmits = UInt8(min(counted, 255))
+        // The request is alive: an ACK drop did not reset it.
+        flow.pointee.flags.remove(.ackDropped)
+        if isExpiryEligible(flow) { setMayHaveLeft(flow, true) }
+        if flow.pointee.state == .requestQueued { scheduleRetransmitTimer(slot, from: event.timestamp) }
+    }
+
+    /// Nothing followed the SYN: conn_request dropped it. Which check did is
+    /// read from the queues as they were when the SYN arrived.
+    mutating func decideSYNDropped(_ slot: UInt32, exit: KernelEvent?) {
+        let flow = flows.record(slot)
+        let owner = listener(flow.pointee.listener)
+        let accept = flow.pointee.figureAccept != FlowRecord.noFigure
+            ? Int64(flow.pointee.figureAccept) : owner.pointee.children
+        let requests = flow.pointee.figureRequest != FlowRecord.noFigure
+            ? Int64(flow.pointee.figureRequest) : owner.pointee.requests
+        let limit = Int64(owner.pointee.limit)
+        let kind: FindingKind
+        let reason: String
+        if owner.pointee.limitKnown && accept > limit {
+            kind = .synDroppedAcceptQueueFull
+            reason = "accept queue full (\(accept) > limit \(limit))"
+        } else if owner.pointee.limitKnown && requests >= limit {
+            kind = .synDroppedRequestQueueFull
+            reason = "request queue full (\(requests) of \(limit))"
+        } else {
+            kind = .synDropped
+            reason = owner.pointee.limitKnown
+                ? "neither queue full (accept \(accept)/\(limit), request \(requests))" : "queues unknown"
+        }
+        let key = flow.pointee.key
+        let stepEvidence = flowEvidence(flow)
+        report(kind, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), evidence: {
+            [stepEvidence] + (exit.map { [Evidence($0)] } ?? [])
+        }) {
+            "SYN \(FlowSummary(key)) dropped: \(reason)"
+        }
+        dropFlow(slot)
+    }
+
+    /// A request was built but never hashed: the SYN-ACK carried a cookie.
+    mutating func decideCookie(_ slot: UInt32, exit: KernelEvent?) {
+        let flow = flows.record(slot)
+        let owner = listener(flow.pointee.listener)
+        let key = flow.pointee.key
+        let stepEvidence = flowEvidence(flow)
+        let requests = owner.pointee.requests
+        let limit = owner.pointee.limit
+        report(.syncookieSent, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), evidence: {
+            [stepEvidence] + (exit.map { [Evidence($0)] } ?? [])
+        }) {
+            "syncookie sent to \(FlowSummary(key)): request queue at \(requests) of \(limit)"
+        }
+        owner.pointee.lastCookieTime = now
+        flow.pointee.state = .cookieSent
+        schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+    }
+
+    /// The model held a request the kernel no longer has (a new SYN or
+    /// request for the same 4-tuple proves it): an expiry if it was eligible,
+    /// otherwise a divergence.
+    mutating func requestVanished(_ slot: UInt32, because event: KernelEvent) {
+        let flow = flows.record(slot)
+        if isExpiryEligible(flow) || flow.pointee.state == .resetPending {
+            if flow.pointee.state == .resetPending {
+                confirmReset(slot)
+                return
+            }
+            reportExpired(slot)
+        } else {
+            reportIllegal(slot, event, "a new SYN arrived while the model holds a queued request for it")
+        }
+        uncountRequest(flow)
+        clearTolerances(flow)
+    }
+}

@@ -1,0 +1,55 @@
+/// Loss and eviction: the model says when it cannot be trusted instead of
+/// guessing. Both are findings of their own; neither may become a divergence.
+extension ModelCore {
+    /// `count` events were lost at or before `time`. Every listener becomes
+    /// uncertain (loss is not attributable), every inference still held is
+    /// withdrawn, and the loss itself is reported.
+    mutating func noteLoss(count: UInt64, at time: UInt64) {
+        tallies.lostEvents &+= count
+        tallies.lossReports &+= 1
+        if time > now { now = time }
+        for slot in listeners.liveSlots where listener(slot).pointee.isOpen { enterResync(slot) }
+        var kept: [Finding] = []
+        kept.reserveCapacity(held.count)
+        for finding in held {
+            if finding.kind.requiresCompleteStream {
+                tallies.suppressed &+= 1
+                tallies.reported &-= 1
+            } else {
+                kept.append(finding)
+            }
+        }
+        held = kept
+        report(.eventsLost, listener: nil, flow: nil, step: .trace, evidence: { [] }) {
+            "\(count) event(s) lost before \(time) ns: every listener is uncertain until two queue readings agree again"
+        }
+    }
+
+    /// Forgets the oldest flow to make room. Flows that weigh on a count or
+    /// an inference leave their listener uncertain; lingering ones do not.
+    mutating func evict(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        tallies.evictedFlows &+= 1
+        let weighs: Bool
+        switch flow.pointee.state {
+        case .cookieSent, .accepted, .strayAck, .free: weighs = false
+        default: weighs = true
+        }
+        let listenerSlot = flow.pointee.listener
+        dropFlow(slot)
+        if weighs { noteEviction(of: listenerSlot) }
+    }
+
+    /// A flow of this listener was evicted or refused.
+    mutating func noteEviction(of slot: UInt32) {
+        let owner = listener(slot)
+        guard owner.pointee.isOpen else { return }
+        enterResync(slot)
+        guard !owner.pointee.evictionReported else { return }
+        owner.pointee.evictionReported = true
+        let limit = configuration.maximumFlows
+        report(.flowsEvicted, listener: slot, flow: nil, step: .trace, evidence: { [] }) {
+            "flow limit (\(limit)) reached: the model forgot flows of this listener and is uncertain until its queues are re-read"
+        }
+    }
+}

@@ -1,0 +1,162 @@
+/// The shadow model's state and per-event logic. A ~Copyable value owned by
+/// `ShadowModel`: one exclusive access per event, then plain memory work with
+/// no reference counting, no allocation and no dynamic exclusivity checks.
+///
+/// Its rules are documented where they are implemented:
+/// - flow steps: ModelCore+Handshake (SYN to request), ModelCore+Completion
+///   (ACK, RST, child), ModelCore+AcceptQueue (accept, queued children);
+/// - queue comparison and re-synchronisation: ModelCore+Queues;
+/// - loss and eviction: ModelCore+Uncertainty; timers: ModelCore+Deadlines.
+struct ModelCore: ~Copyable {
+    let configuration: ModelConfiguration
+    let observesFunctions: Bool
+    private let hookMask: UInt32
+    let minimumRetransmitsBeforeExpiry: Int
+    let maximumRequestLifetime: UInt64
+    var flows: FlowTable
+    var listeners: ListenerTable
+    var deadlines = DeadlineQueues()
+    /// Event time: the latest timestamp seen (or given to `advance`).
+    var now: UInt64 = 0
+    var firstEventTime: UInt64 = 0
+    var hasEvents = false
+    /// Bumped whenever some listener becomes unsure of its history; flows
+    /// remember the epoch they were created in.
+    var epoch: UInt32 = 1
+    /// Events processed, to order queue checks against later steps.
+    var sequence: UInt64 = 0
+    var pendingChecks: [UInt32] = []
+    var nextCheckDue: UInt64 = .max
+    /// Findings waiting out `findingDelay` (a loss report may still withdraw them).
+    var held: [Finding] = []
+    var released: [Finding] = []
+    var tallies = Tallies()
+    /// Findings reported per listener slot and kind (for the per-listener limit).
+    var findingCounts: [UInt32] = []
+    var globalFindingCounts = [UInt32](repeating: 0, count: FindingKind.allCases.count)
+
+    init(configuration: ModelConfiguration) {
+        self.configuration = configuration
+        observesFunctions = configuration.tier != .tracepoint
+        var mask: UInt32 = 0
+        for hook in configuration.tier.hooks { mask |= 1 << UInt32(hook.rawValue) }
+        hookMask = mask
+        minimumRetransmitsBeforeExpiry = configuration.minimumRetransmitsBeforeExpiry
+        maximumRequestLifetime = configuration.maximumRequestLifetime
+        var generator = SystemRandomNumberGenerator()
+        flows = FlowTable(limit: configuration.maximumFlows, seed: configuration.hashSeed ?? generator.next())
+        listeners = ListenerTable(limit: configuration.maximumListeners)
+    }
+
+    mutating func process(_ event: KernelEvent) {
+        sequence &+= 1
+        tallies.events &+= 1
+        tallies.eventsByKind[Int(event.kind.rawValue) & 31] &+= 1
+        guard hookMask & (1 &<< UInt32(event.hook.rawValue & 31)) != 0 else {
+            tallies.eventsFromOtherTiers &+= 1
+            return
+        }
+        if !hasEvents {
+            hasEvents = true
+            firstEventTime = event.timestamp
+            now = event.timestamp
+        }
+        if event.timestamp > now { now = event.timestamp }
+        if deadlines.nextDue <= now || nextCheckDue <= now { runDeadlines(until: now) }
+        switch event.kind {
+        case .listenStart: onListenStart(event)
+        case .listenStop: onListenStop(event)
+        case .snapshotListener: onSnapshotListener(event)
+        case .snapshotRequest: onSnapshotRequest(event)
+        case .snapshotChild: onSnapshotChild(event)
+        case .syn: onSYN(event)
+        case .connRequestDone: onConnRequestDone(event)
+        case .requestCreated: onRequestCreated(event)
+        case .requestQueued: onRequestQueued(event)
+        case .synAckRetransmit: onRetransmit(event)
+        case .ack: onACK(event)
+        case .rst: onRST(event)
+        case .checkRequestDone: onCheckRequestDone(event)
+        case .childCreated: onChildCreated(event)
+        case .childState: onChildState(event)
+        case .accept: onAccept(event)
+        case .drop: onDrop(event)
+        }
+        if let first = held.first, first.timestamp &+ configuration.findingDelay <= now { releaseHeld() }
+    }
+
+    /// Moves event time forward without an event (an idle live stream).
+    mutating func advance(to time: UInt64) {
+        if time > now { now = time }
+        runDeadlines(until: now)
+        releaseHeld()
+    }
+
+    /// The stream is over: every "nothing followed" decision is taken now,
+    /// children still queued past the latency threshold are reported, and all
+    /// findings are released.
+    mutating func finish() {
+        runDeadlines(until: now)
+        while let deadline = deadlines.popFirst(.settle) { fire(.settle, deadline) }
+        while let deadline = deadlines.popFirst(.accepted) { fire(.accepted, deadline) }
+        settleChecks(until: .max)
+        for slot in flows.liveSlots() {
+            let record = flows.record(slot)
+            guard record.pointee.state == .childQueued, listener(record.pointee.listener).pointee.isOpen else { continue }
+            reportSlowAcceptIfDue(slot, acceptedAt: nil)
+        }
+        for finding in held { released.append(finding) }
+        held.removeAll()
+    }
+
+    mutating func takeFindings() -> [Finding] {
+        let taken = released
+        released.removeAll(keepingCapacity: true)
+        return taken
+    }
+
+    mutating func releaseHeld() {
+        var count = 0
+        for finding in held {
+            guard finding.timestamp &+ configuration.findingDelay <= now else { break }
+            released.append(finding)
+            count += 1
+        }
+        if count > 0 { held.removeFirst(count) }
+    }
+
+    var statistics: ModelStatistics {
+        var statistics = ModelStatistics()
+        statistics.events = tallies.events
+        for kind in EventKind.allCases where tallies.eventsByKind[Int(kind.rawValue)] > 0 {
+            statistics.eventsByKind[kind.name] = tallies.eventsByKind[Int(kind.rawValue)]
+        }
+        statistics.eventsFromOtherTiers = tallies.eventsFromOtherTiers
+        for kind in FindingKind.allCases where tallies.findings[Int(kind.rawValue)] > 0 {
+            statistics.findings[kind.identifier] = tallies.findings[Int(kind.rawValue)]
+        }
+        statistics.findingsReported = tallies.reported
+        statistics.findingsSuppressed = tallies.suppressed
+        statistics.findingsOverLimit = tallies.overLimit
+        statistics.lostEvents = tallies.lostEvents
+        statistics.lossReports = tallies.lossReports
+        statistics.evictedFlows = tallies.evictedFlows
+        statistics.refusedFlows = tallies.refusedFlows
+        statistics.refusedListeners = tallies.refusedListeners
+        statistics.resynchronisations = tallies.resynchronisations
+        statistics.adoptions = tallies.adoptions
+        statistics.unmatchedSegments = tallies.unmatchedSegments
+        statistics.unattributedEvents = tallies.unattributedEvents
+        statistics.trackedFlows = flows.count
+        statistics.peakFlows = flows.peakCount
+        statistics.trackedListeners = listeners.count
+        return statistics
+    }
+
+    var memoryFootprint: MemoryFootprint {
+        MemoryFootprint(
+            flowRecordBytes: flows.recordBytes, flowIndexBytes: flows.indexBytes,
+            timerBytes: deadlines.allocatedBytes + flows.orderBytes, listenerBytes: listeners.allocatedBytes,
+            trackedFlows: flows.count)
+    }
+}

@@ -1,0 +1,34 @@
+/// What the model has seen and decided, for `--stats` output and metrics:
+/// every counter is exact even when findings are rate-limited or withheld.
+public struct ModelStatistics: Sendable, Hashable, Codable {
+    public var events: UInt64 = 0
+    /// Per event kind name.
+    public var eventsByKind: [String: UInt64] = [:]
+    /// Records from hooks the configured tier does not use (ignored).
+    public var eventsFromOtherTiers: UInt64 = 0
+    /// Every finding decided, per id, whether reported, withheld or over the limit.
+    public var findings: [String: UInt64] = [:]
+    public var findingsReported: UInt64 = 0
+    /// Withheld because the model was uncertain (loss, resync, gaps in a flow).
+    public var findingsSuppressed: UInt64 = 0
+    /// Beyond `findingLimitPerListener`.
+    public var findingsOverLimit: UInt64 = 0
+    public var lostEvents: UInt64 = 0
+    public var lossReports: UInt64 = 0
+    public var evictedFlows: UInt64 = 0
+    public var refusedFlows: UInt64 = 0
+    public var refusedListeners: UInt64 = 0
+    /// Times a listener became uncertain and had to re-synchronise.
+    public var resynchronisations: UInt64 = 0
+    /// Times a listener's counts were re-adopted from the kernel's figures.
+    public var adoptions: UInt64 = 0
+    /// SYN/ACK/RST segments that matched no step (duplicates, strays).
+    public var unmatchedSegments: UInt64 = 0
+    /// Events whose listener could not be found.
+    public var unattributedEvents: UInt64 = 0
+    public var trackedFlows: Int = 0
+    public var peakFlows: Int = 0
+    public var trackedListeners: Int = 0
+
+    public init() {}
+}

@@ -1,0 +1,60 @@
+/// The shadow passive-open model: feed it the kernel's events in stream
+/// order, take out findings. One event costs O(1) time and no allocation
+/// unless something is found; time comes only from event timestamps, so a
+/// replay of the same events gives the same findings.
+///
+/// Not thread-safe: drive one model from one task or thread.
+public final class ShadowModel {
+    private var core: ModelCore
+
+    public init(configuration: ModelConfiguration) {
+        core = ModelCore(configuration: configuration)
+    }
+
+    public var configuration: ModelConfiguration { core.configuration }
+
+    /// Consumes one event.
+    public func process(_ event: KernelEvent) {
+        core.process(event)
+    }
+
+    /// Consumes events in order.
+    public func process<Events: Sequence<KernelEvent>>(contentsOf events: Events) {
+        for event in events { core.process(event) }
+    }
+
+    /// Reports that `count` events were lost (ring buffer full) at or before
+    /// event time `timestamp`. Every listener becomes uncertain until its
+    /// queue figures agree twice in a row; findings a lost event could have
+    /// caused are withdrawn if still held (see `ModelConfiguration.findingDelay`).
+    public func noteLoss(count: UInt64, at timestamp: UInt64) {
+        core.noteLoss(count: count, at: timestamp)
+    }
+
+    /// Moves event time forward while no events arrive (an idle live stream),
+    /// so decisions and findings come out on time. Record the same ticks in a
+    /// trace (`TraceFileWriter.writeClock`) for an identical replay.
+    public func advance(to timestamp: UInt64) {
+        core.advance(to: timestamp)
+    }
+
+    /// Ends the stream: takes every pending "nothing followed" decision and
+    /// releases all findings.
+    public func finish() {
+        core.finish()
+    }
+
+    /// Findings released so far, in decision order; each is returned once.
+    public func takeFindings() -> [Finding] {
+        core.takeFindings()
+    }
+
+    /// Counters of events, findings, loss and eviction.
+    public var statistics: ModelStatistics { core.statistics }
+
+    /// The memory the model holds now.
+    public var memoryFootprint: MemoryFootprint { core.memoryFootprint }
+
+    /// Event time as the model sees it (latest timestamp).
+    public var now: UInt64 { core.now }
+}

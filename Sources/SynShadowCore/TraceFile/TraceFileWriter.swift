@@ -1,0 +1,140 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Records an event stream: the header, then event records in blocks of raw
+/// kernel records (no re-encoding on the way from the ring buffer), loss
+/// markers and clock ticks in stream order, and an end marker with the
+/// final counters. Call `finish(summary:)` to close the file.
+public final class TraceFileWriter {
+    private let sink: any TraceByteSink
+    private let memory: MemoryByteSink?
+    private var block: [UInt8] = []
+    private var recordsInBlock = 0
+    private var finished = false
+    /// Event records written so far.
+    public private(set) var eventCount: UInt64 = 0
+
+    /// Creates (or truncates) the file at `path` and writes the header.
+    public convenience init(path: String, header: TraceHeader) throws(TraceFileError) {
+        try self.init(sink: FileByteSink(path: path), memory: nil, header: header)
+    }
+
+    /// Writes into memory; read the result from `bytes`.
+    public convenience init(header: TraceHeader) throws(TraceFileError) {
+        let memory = MemoryByteSink()
+        try self.init(sink: memory, memory: memory, header: header)
+    }
+
+    private init(sink: any TraceByteSink, memory: MemoryByteSink?, header: TraceHeader) throws(TraceFileError) {
+        self.sink = sink
+        self.memory = memory
+        block.reserveCapacity(TraceFormat.recordsPerFrame * EventCodec.recordSize)
+        let json: [UInt8]
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            json = Array(try encoder.encode(header))
+        } catch {
+            throw .io(offset: 0, reason: "cannot encode the header: \(error)")
+        }
+        guard json.count <= TraceFormat.maximumHeaderSize else {
+            throw .io(offset: 0, reason: "header too large (\(json.count) bytes)")
+        }
+        var preamble = TraceFormat.magic
+        LittleEndian.append(UInt16(TraceFormat.version), to: &preamble)
+        LittleEndian.append(UInt16(0), to: &preamble)
+        LittleEndian.append(UInt32(json.count), to: &preamble)
+        preamble += json
+        let checksum = json.withUnsafeBytes { TraceChecksum.compute($0) }
+        LittleEndian.append(checksum, to: &preamble)
+        try emit(preamble)
+    }
+
+    /// The bytes written so far (in-memory writers only; flush first).
+    public var bytes: [UInt8] { memory?.bytes ?? [] }
+
+    /// Appends one event (encoded as the kernel writes it).
+    public func write(_ event: KernelEvent) throws(TraceFileError) {
+        let start = block.count
+        block.append(contentsOf: repeatElement(0, count: EventCodec.recordSize))
+        block.withUnsafeMutableBytes { raw in
+            EventCodec.encode(event, into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+        }
+        try recordAppended()
+    }
+
+    /// Appends one raw `struct synshadow_event` exactly as the ring buffer
+    /// delivered it; it must be one whole record.
+    public func write(record: UnsafeRawBufferPointer) throws(TraceFileError) {
+        guard record.count == EventCodec.recordSize else {
+            throw .io(offset: 0, reason: "a record is \(EventCodec.recordSize) bytes, got \(record.count)")
+        }
+        block.append(contentsOf: record)
+        try recordAppended()
+    }
+
+    /// Marks that the ring buffer lost `count` events at or before `timestamp`.
+    public func writeLoss(count: UInt64, at timestamp: UInt64) throws(TraceFileError) {
+        var payload: [UInt8] = []
+        LittleEndian.append(timestamp, to: &payload)
+        LittleEndian.append(count, to: &payload)
+        try flush()
+        try writeFrame(.loss, payload)
+    }
+
+    /// Marks that the live model's clock was advanced with no event.
+    public func writeClock(_ timestamp: UInt64) throws(TraceFileError) {
+        var payload: [UInt8] = []
+        LittleEndian.append(timestamp, to: &payload)
+        try flush()
+        try writeFrame(.clock, payload)
+    }
+
+    /// Writes out buffered events (one event frame).
+    public func flush() throws(TraceFileError) {
+        guard recordsInBlock > 0 else { return }
+        let payload = block
+        block.removeAll(keepingCapacity: true)
+        recordsInBlock = 0
+        try writeFrame(.events, payload)
+    }
+
+    /// Writes the end marker and closes the file; the writer is done.
+    public func finish(summary: TraceSummary) throws(TraceFileError) {
+        guard !finished else { return }
+        try flush()
+        let json: [UInt8]
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            json = Array(try encoder.encode(summary))
+        } catch {
+            throw .io(offset: 0, reason: "cannot encode the summary: \(error)")
+        }
+        try writeFrame(.end, json)
+        finished = true
+        try sink.close()
+    }
+
+    private func recordAppended() throws(TraceFileError) {
+        recordsInBlock += 1
+        eventCount += 1
+        if recordsInBlock == TraceFormat.recordsPerFrame { try flush() }
+    }
+
+    private func writeFrame(_ type: TraceFormat.FrameType, _ payload: [UInt8]) throws(TraceFileError) {
+        guard !finished else { throw .io(offset: 0, reason: "the trace is already finished") }
+        var header: [UInt8] = [type.rawValue, 0, 0, 0]
+        LittleEndian.append(UInt32(payload.count), to: &header)
+        LittleEndian.append(payload.withUnsafeBytes { TraceChecksum.compute($0) }, to: &header)
+        try emit(header)
+        try emit(payload)
+    }
+
+    private func emit(_ bytes: [UInt8]) throws(TraceFileError) {
+        try sink.write(bytes)
+    }
+}

@@ -1,0 +1,75 @@
+import SynShadowCore
+
+/// Feeds the shadow model from the live stream, and records that same
+/// stream when asked. The order of calls — events, loss reports, clock
+/// ticks — is exactly what `Replay` reproduces from the file, so a replay
+/// gives the live run's findings.
+public final class ModelDriver: EventConsumer {
+    public let model: ShadowModel
+    private let recorder: TraceFileWriter?
+    private let onEvents: ([KernelEvent]) -> Void
+    private let onFindings: ([Finding]) -> Void
+    public private(set) var findingCount = 0
+    public private(set) var lost: UInt64 = 0
+    private var recordError: (any Error)?
+
+    public init(
+        configuration: ModelConfiguration, recorder: TraceFileWriter? = nil,
+        onEvents: @escaping ([KernelEvent]) -> Void = { _ in },
+        onFindings: @escaping ([Finding]) -> Void
+    ) {
+        model = ShadowModel(configuration: configuration)
+        self.recorder = recorder
+        self.onEvents = onEvents
+        self.onFindings = onFindings
+    }
+
+    public func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
+        if let recorder {
+            rawRecords.withUnsafeBytes { raw in
+                var offset = 0
+                while offset + EventCodec.recordSize <= raw.count {
+                    record { try recorder.write(record: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + EventCodec.recordSize])) }
+                    offset += EventCodec.recordSize
+                }
+            }
+        }
+        onEvents(events)
+        model.process(contentsOf: events)
+    }
+
+    public func noteLoss(_ count: UInt64, at timestamp: UInt64) {
+        lost += count
+        if let recorder { record { try recorder.writeLoss(count: count, at: timestamp) } }
+        model.noteLoss(count: count, at: timestamp)
+    }
+
+    public func tick(at timestamp: UInt64) {
+        if let recorder { record { try recorder.writeClock(timestamp) } }
+        model.advance(to: timestamp)
+        publish()
+    }
+
+    /// Settles what is still open, publishes the last findings and closes the recording.
+    public func finish(summary: TraceSummary? = nil) throws {
+        model.finish()
+        publish()
+        if let recorder, let summary {
+            record { try recorder.finish(summary: summary) }
+        }
+        if let recordError { throw recordError }
+    }
+
+    private func publish() {
+        let findings = model.takeFindings()
+        guard !findings.isEmpty else { return }
+        findingCount += findings.count
+        onFindings(findings)
+    }
+
+    /// A recording error stops recording (once), never tracing.
+    private func record(_ write: () throws -> Void) {
+        guard recordError == nil else { return }
+        do { try write() } catch { recordError = error }
+    }
+}

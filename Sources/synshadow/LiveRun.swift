@@ -1,0 +1,91 @@
+import Foundation
+import SynShadowCore
+import SynShadowLive
+
+/// What `trace` and `record` share: start a tracer, feed the model, print,
+/// stop on a signal or a deadline, detach, summarise.
+struct LiveRun {
+    var tracing: TracingOptions
+    var json: Bool
+    var showEvents: Bool
+    var showFindings: Bool
+    var duration: Double?
+    var ringMegabytes: UInt32
+    var acceptThresholdMilliseconds: UInt64
+    var recordPath: String?
+
+    func run() throws {
+        SignalTrap.install()
+        var configuration = tracing.tracerConfiguration()
+        configuration.ringBytes = ringMegabytes << 20
+        configuration.keepsRawRecords = recordPath != nil
+        let tracer: LiveTracer
+        do {
+            tracer = try LiveTracer(configuration: configuration)
+        } catch {
+            throw ExitCodeError(Terminal.fail(error, verbose: tracing.verbose))
+        }
+        defer { tracer.close() }
+        Terminal.note(tracer.selection.summary)
+
+        let dropReasons = tracer.session.dropReasonTable()
+        let settings = KernelSettingsReader.current()
+        let recorder = try recordPath.map { path in
+            try TraceFileWriter(
+                path: path,
+                header: TraceHeader(
+                    kernelRelease: kernelRelease(), tier: tracer.tier, hostName: ProcessInfo.processInfo.hostName,
+                    clockOrigin: ClockOrigin(
+                        monotonicNanoseconds: tracer.origin,
+                        wallClockNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9)),
+                    dropReasons: dropReasons, kernelSettings: settings, recorder: "synshadow"))
+        }
+        let events = EventFormatter(origin: tracer.origin, dropReasons: dropReasons)
+        let findings = FindingFormatter(origin: tracer.origin)
+        let (json, showEvents, showFindings) = (self.json, self.showEvents, self.showFindings)
+        let driver = ModelDriver(
+            configuration: ModelConfiguration(
+                tier: tracer.tier, acceptLatencyThreshold: acceptThresholdMilliseconds * 1_000_000,
+                kernel: settings, dropReasonNames: dropReasons),
+            recorder: recorder,
+            onEvents: { batch in
+                guard showEvents else { return }
+                for event in batch { Terminal.output(json ? events.jsonLine(event) : events.humanLine(event)) }
+                Terminal.flush()
+            },
+            onFindings: { batch in
+                guard showFindings else { return }
+                for finding in batch { Terminal.output(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
+                Terminal.flush()
+            })
+        do {
+            let report = try tracer.start(into: driver)
+            Terminal.note("self-check: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
+            for outcome in report.outcomes where outcome.note != nil {
+                Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
+            }
+        } catch let error as SessionError {
+            throw ExitCodeError(Terminal.fail(error, verbose: tracing.verbose))
+        }
+        if let recordPath { Terminal.note("recording to \(recordPath)") }
+        let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
+        try tracer.run(into: driver) {
+            SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
+        }
+        let counters = tracer.session.counters()
+        tracer.close()
+        try driver.finish(
+            summary: TraceSummary(
+                events: counters.events, lostEvents: counters.lost, endMonotonicNanoseconds: monotonicNanoseconds(),
+                counters: ["filtered": counters.filtered, "correlation_misses": counters.correlationMisses]))
+        Terminal.note(
+            "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
+                + "\(driver.findingCount) findings")
+    }
+}
+
+/// Carries an exit status out of a helper (ArgumentParser's ExitCode is the same idea).
+struct ExitCodeError: Error {
+    var status: Int32
+    init(_ status: Int32) { self.status = status }
+}

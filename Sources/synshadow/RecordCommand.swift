@@ -1,0 +1,42 @@
+import ArgumentParser
+import SynShadowCore
+import SynShadowLive
+
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Trace live and write the raw event stream to a file that `replay` can rerun.",
+        discussion: """
+            The file holds a header (format version, event ABI version, kernel release, tier, host, \
+            clock origin, the kernel's drop-reason names and TCP sysctls) and every record exactly as \
+            the kernel wrote it, plus the loss reports and clock ticks the model saw, so that \
+            `synshadow replay FILE` reaches the same findings the live run printed. Findings are \
+            printed while recording; events are not, unless --events.
+
+            EXAMPLES:
+              sudo synshadow record -o incident.synshadow --port 443 --duration 300
+              synshadow replay incident.synshadow
+            """
+    )
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The trace file to write.", valueName: "file"))
+    var output: String
+
+    @Flag(help: "Also print every event.")
+    var events = false
+
+    @OptionGroup var tracing: TracingOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws { try outputOptions.check() }
+
+    func run() throws {
+        do {
+            try outputOptions.liveRun(tracing: tracing, recordPath: output, quiet: !events).run()
+        } catch let error as ExitCodeError {
+            throw ExitCode(error.status)
+        } catch let error as TraceFileError {
+            throw ExitCode(Terminal.fail(SessionError("cannot write \(output): \(error)"), verbose: false))
+        }
+    }
+}
