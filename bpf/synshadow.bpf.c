@@ -348,6 +348,18 @@ static __always_inline void remember_flow(const struct synshadow_event *e, __u64
 	bpf_map_update_elem(&pending_flows, &key, &value, BPF_ANY);
 }
 
+/* For an ACK: its SYN normally recorded the flow already; an LRU update
+ * costs more than a lookup, so only a flow unseen so far is recorded. */
+static __always_inline void remember_flow_once(const struct synshadow_event *e, __u64 cookie)
+{
+	struct flow_key key;
+	struct flow_value value = { .listener = e->listener, .netns = e->netns };
+
+	flow_key_from_event(&key, e, cookie);
+	if (!bpf_map_lookup_elem(&pending_flows, &key))
+		bpf_map_update_elem(&pending_flows, &key, &value, BPF_ANY);
+}
+
 /* Events about a listener: identity, netns, owner and queue figures. */
 static __always_inline void fill_listener(struct synshadow_event *e, const struct sock *listener)
 {
@@ -365,6 +377,25 @@ static __always_inline bool flow_wanted(__u16 local_port, __u32 netns)
 	if (ss_config.self_check_port && ss_config.self_check_port == local_port)
 		return true;
 	return port_wanted(local_port) && netns_wanted(netns);
+}
+
+/*
+ * The same as fill_listener for a BTF-typed pointer (bpf_skc_to_tcp_sock):
+ * plain loads the verifier turns into cheap guarded reads, instead of one
+ * bpf_probe_read_kernel() call per field. This runs for every SYN and ACK.
+ */
+static __always_inline void fill_listener_btf(struct synshadow_event *e, struct tcp_sock *tp)
+{
+	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+
+	e->listener = (__u64)tp;
+	e->netns = sk->__sk_common.skc_net.net->ns.inum;
+	fill_owner(e, e->listener);
+	e->ack_backlog = sk->sk_ack_backlog;
+	e->max_ack_backlog = sk->sk_max_ack_backlog;
+	e->request_queue = tp->inet_conn.icsk_accept_queue.qlen.counter;
+	e->request_young = tp->inet_conn.icsk_accept_queue.young.counter;
+	e->flags |= SS_FLAG_QUEUES_VALID;
 }
 
 static __always_inline bool listener_wanted(const struct sock *listener)
@@ -385,6 +416,9 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	struct bpf_sock *bsk = skb->sk;
 	struct tcp_sock *tp;
 	struct synshadow_event *e;
+	struct sock *sk;
+	__u8 header[60];
+	__u32 l4;
 	__u8 kind;
 	__u8 tcp_flags;
 
@@ -393,23 +427,25 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return 1;
-	if (!listener_wanted((struct sock *)tp)) {
+	sk = &tp->inet_conn.icsk_inet.sk;
+	if (!flow_wanted(sk->__sk_common.skc_num, sk->__sk_common.skc_net.net->ns.inum)) {
 		count_filtered();
 		return 1;
 	}
-	{
-		__u8 version;
-		__u32 flags_offset;
-
-		if (bpf_skb_load_bytes(skb, 0, &version, 1))
+	/* One load for the IP and TCP headers (no IPv4 options, no IPv6
+	 * extension headers before TCP: a handshake carries neither). */
+	if (bpf_skb_load_bytes(skb, 0, header, 40))
+		return 1;
+	if (header[0] == 0x45) {
+		l4 = 20;
+	} else if ((header[0] >> 4) == 6 && header[6] == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, 0, header, 60))
 			return 1;
-		if ((version >> 4) == 4)
-			flags_offset = (version & 0x0f) * 4 + 13;
-		else
-			flags_offset = 40 + 13; /* extension headers before TCP: not followed */
-		if (bpf_skb_load_bytes(skb, flags_offset, &tcp_flags, 1))
-			return 1;
+		l4 = 40;
+	} else {
+		return 1;
 	}
+	tcp_flags = header[l4 + 13];
 	if (tcp_flags & TCPF_RST)
 		kind = SS_EVENT_RST;
 	else if ((tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)
@@ -423,32 +459,23 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	e = event_reserve(kind, SS_HOOK_CGROUP_SKB_INGRESS);
 	if (!e)
 		return 1;
-	{
-		__u8 version;
-		__u32 l4;
-
-		bpf_skb_load_bytes(skb, 0, &version, 1);
-		if ((version >> 4) == 4) {
-			e->family = AF_INET;
-			bpf_skb_load_bytes(skb, 12, e->remote_addr, 4);
-			bpf_skb_load_bytes(skb, 16, e->local_addr, 4);
-			l4 = (version & 0x0f) * 4;
-		} else {
-			e->family = AF_INET6;
-			bpf_skb_load_bytes(skb, 8, e->remote_addr, 16);
-			bpf_skb_load_bytes(skb, 24, e->local_addr, 16);
-			l4 = 40;
-		}
-		__be16 ports[2] = {};
-
-		bpf_skb_load_bytes(skb, l4, ports, sizeof(ports));
-		e->remote_port = bpf_ntohs(ports[0]);
-		e->local_port = bpf_ntohs(ports[1]);
-		e->tcp_flags = tcp_flags;
+	if (l4 == 20) {
+		e->family = AF_INET;
+		__builtin_memcpy(e->remote_addr, header + 12, 4);
+		__builtin_memcpy(e->local_addr, header + 16, 4);
+	} else {
+		e->family = AF_INET6;
+		__builtin_memcpy(e->remote_addr, header + 8, 16);
+		__builtin_memcpy(e->local_addr, header + 24, 16);
 	}
-	fill_listener(e, (struct sock *)tp);
-	if (kind != SS_EVENT_RST)
-		remember_flow(e, sock_netns_cookie((struct sock *)tp));
+	e->remote_port = ((__u16)header[l4] << 8) | header[l4 + 1];
+	e->local_port = ((__u16)header[l4 + 2] << 8) | header[l4 + 3];
+	e->tcp_flags = tcp_flags;
+	fill_listener_btf(e, tp);
+	if (kind == SS_EVENT_SYN)
+		remember_flow(e, sk->__sk_common.skc_net.net->net_cookie);
+	else if (kind == SS_EVENT_ACK)
+		remember_flow_once(e, sk->__sk_common.skc_net.net->net_cookie);
 	event_submit(e);
 	return 1;
 }
@@ -549,8 +576,9 @@ static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind,
 		return;
 	}
 	count_hook(hook);
+	/* Queue figures are the SYN's, read microseconds earlier in this same
+	 * softirq: not read again (4 probe reads per request step). */
 	fill_owner(e, e->listener);
-	fill_queues(e, (struct sock *)e->listener);
 	event_submit(e);
 }
 
@@ -660,6 +688,10 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 		bpf_map_delete_elem(&listener_owners, &sk);
 		return 0;
 	}
+	/* A child still in an accept queue is SYN_RECV, ESTABLISHED or
+	 * CLOSE_WAIT: other transitions skip the table lookup. */
+	if (oldstate != BPF_TCP_ESTABLISHED && oldstate != BPF_TCP_SYN_RECV && oldstate != BPF_TCP_CLOSE_WAIT)
+		return 0;
 	queued = bpf_map_lookup_elem(&queued_children, &sk);
 	if (!queued)
 		return 0;
@@ -750,7 +782,10 @@ int ss_kfree_skb(void *args)
 	return 0;
 }
 
-/* accept() returned fd: follow task->files to the child sock. */
+/* accept() returned fd: follow task->files to the child sock. Runs for every
+ * accept() on the machine, so the common case (a child we saw queued) reads
+ * as little as possible; only a child unknown to the flow table (queued
+ * before tracing began, or not TCP at all) pays for the full checks. */
 static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 {
 	long fd = args->ret;
@@ -761,39 +796,47 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	const struct sock *child;
 	struct flow_value *queued;
 	struct synshadow_event *e;
-	__u16 family;
 	__u64 child_key;
+	__u32 netns;
 
 	if (fd < 0)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	task = bpf_get_current_task_btf();
+	fds = task->files->fdt->fd;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
-	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
+	if (!sock)
 		return 0;
 	child = BPF_CORE_READ(sock, sk);
-	if (!child || BPF_CORE_READ(child, sk_protocol) != IPPROTO_TCP)
+	if (!child)
 		return 0;
-	family = BPF_CORE_READ(child, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
-	if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), sock_netns(child)))
-		return 0;
+	child_key = (__u64)child;
+	queued = bpf_map_lookup_elem(&queued_children, &child_key);
+	if (queued) {
+		netns = queued->netns;
+	} else {
+		__u16 family;
+
+		if (BPF_CORE_READ(sock, type) != SOCK_STREAM || BPF_CORE_READ(child, sk_protocol) != IPPROTO_TCP)
+			return 0;
+		family = BPF_CORE_READ(child, __sk_common.skc_family);
+		if (family != AF_INET && family != AF_INET6)
+			return 0;
+		netns = sock_netns(child);
+		if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), netns))
+			return 0;
+	}
 	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
-	child_key = (__u64)child;
 	e->child = child_key;
-	e->netns = sock_netns(child);
+	e->netns = netns;
 	e->detail = fd;
-	queued = bpf_map_lookup_elem(&queued_children, &child_key);
 	if (queued) {
 		e->listener = queued->listener;
-		fill_owner(e, e->listener);
 		fill_queues(e, (struct sock *)e->listener);
 		bpf_map_delete_elem(&queued_children, &child_key);
 	}
