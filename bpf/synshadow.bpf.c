@@ -61,17 +61,11 @@ struct {
 
 /* Who owns each listener: filled at listen() (process context) and by the
  * loader's start-up snapshot, so softirq-time events name the server. */
-struct listener_owner {
-	__u32 tgid;
-	__u32 netns;
-	char comm[16];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct listener_owner);
+	__type(value, struct synshadow_listener_owner);
 } listener_owners SEC(".maps");
 
 /* A flow between the SYN and its child: sock_ops sees a request sock only
@@ -243,7 +237,7 @@ static __always_inline void fill_queues(struct synshadow_event *e, const struct 
 /* Name the listener's owner rather than the task that happened to run. */
 static __always_inline void fill_owner(struct synshadow_event *e, __u64 listener)
 {
-	struct listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &listener);
+	struct synshadow_listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &listener);
 
 	if (!owner)
 		return;
@@ -537,7 +531,15 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return;
-	/* The owner was recorded by the CLOSE -> LISTEN tracepoint just before. */
+	/* The owner was recorded by the CLOSE -> LISTEN tracepoint just before;
+	 * the port is only certain now (listen() may have autobound it). */
+	{
+		__u64 key = (__u64)tp;
+		struct synshadow_listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &key);
+
+		if (owner)
+			owner->port = tp->inet_conn.icsk_inet.sk.__sk_common.skc_num;
+	}
 	if (!listener_wanted((struct sock *)tp)) {
 		count_filtered();
 		return;
@@ -665,7 +667,7 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 	if (newstate == BPF_TCP_LISTEN) {
 		/* listen() runs in the owner's process context (sock_ops may not
 		 * ask for the current task before 6.10): remember the owner. */
-		struct listener_owner owner = {};
+		struct synshadow_listener_owner owner = {};
 
 		owner.tgid = bpf_get_current_pid_tgid() >> 32;
 		owner.netns = sock_netns((struct sock *)sk);
@@ -674,12 +676,20 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 		return 0;
 	}
 	if (oldstate == BPF_TCP_LISTEN && newstate == BPF_TCP_CLOSE) {
-		if (!listener_wanted((struct sock *)sk))
+		/* tcp_set_state() has already released an autobound port (it is
+		 * 0 now): the port listen() recorded stands in for it. */
+		struct synshadow_listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &sk);
+		__u16 port = BPF_CORE_READ((struct sock *)sk, __sk_common.skc_num);
+
+		if (!port && owner)
+			port = owner->port;
+		if (!flow_wanted(port, sock_netns((struct sock *)sk)))
 			return 0;
 		count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 		e = event_reserve_in_task(SS_EVENT_LISTEN_STOP, SS_HOOK_TP_INET_SOCK_SET_STATE);
 		if (e) {
 			fill_tuple_from_sock(e, (struct sock_common *)sk);
+			e->local_port = port;
 			fill_listener(e, (struct sock *)sk);
 			e->old_state = oldstate;
 			e->new_state = newstate;

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config)
 if [[ ${1:-} == test ]]; then
-    packages+=(iproute2 qemu-system-x86 busybox-static cpio tmux kmod)
+    packages+=(iproute2 qemu-system-x86 busybox-static cpio xz-utils tmux kmod)
 fi
 
 as_root=()

@@ -365,13 +365,9 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 }
 
 int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
-				 uint32_t tgid, uint32_t netns, const char *comm)
+				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm)
 {
-	struct {
-		uint32_t tgid;
-		uint32_t netns;
-		char comm[16];
-	} owner = { .tgid = tgid, .netns = netns };
+	struct synshadow_listener_owner owner = { .tgid = tgid, .netns = netns, .port = port };
 
 	strncpy(owner.comm, comm, sizeof(owner.comm) - 1);
 	return bpf_map_update_elem(loader->owners_fd, &listener, &owner, BPF_ANY) ? -errno : 0;

@@ -145,9 +145,9 @@ public final class KernelSession {
     public var lastDecodingError: EventDecodingError? { batch.lastDecodingError }
 
     /// Tells the kernel side who owns a listener found by the snapshot.
-    public func setOwner(of listener: UInt64, pid: UInt32, netns: UInt32, comm: String) {
+    public func setOwner(of listener: UInt64, pid: UInt32, netns: UInt32, port: UInt16, comm: String) {
         guard let loader else { return }
-        _ = comm.withCString { ss_loader_set_listener_owner(loader, listener, pid, netns, $0) }
+        _ = comm.withCString { ss_loader_set_listener_owner(loader, listener, pid, netns, port, $0) }
     }
 
     /// The running kernel's name for an `skb_drop_reason` value.

@@ -137,7 +137,8 @@ public final class LiveTracer {
         event.pid = owner.pid
         event.comm = ProcessName(owner.comm)
         event.flags.insert(.ownerKnown)
-        session.setOwner(of: event.listener, pid: owner.pid, netns: event.flow.netns, comm: owner.comm)
+        session.setOwner(
+            of: event.listener, pid: owner.pid, netns: event.flow.netns, port: event.flow.localPort, comm: owner.comm)
     }
 }
 

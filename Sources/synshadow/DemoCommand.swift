@@ -58,16 +58,36 @@ struct DemoCommand: ParsableCommand {
         }
         defer { tracer.close() }
         Terminal.note(tracer.selection.summary)
-        let consumer = PrintingConsumer(
-            formatter: EventFormatter(origin: tracer.origin, dropReasons: tracer.session.dropReasonTable()),
-            json: json, wanted: { $0.flow.localPort == port })
+        let formatter = EventFormatter(origin: tracer.origin, dropReasons: tracer.session.dropReasonTable())
+        let findingFormatter = FindingFormatter(origin: tracer.origin)
+        let json = self.json
+        let showEvents = Atomic<Bool>(true)
+        var eventCount = 0
+        let driver = ModelDriver(
+            configuration: ModelConfiguration(tier: tracer.tier, kernel: KernelSettingsReader.current()),
+            onEvents: { batch in
+                guard showEvents.load(ordering: .relaxed) else { return }
+                for event in batch where event.flow.localPort == port {
+                    Terminal.output(json ? formatter.jsonLine(event) : formatter.humanLine(event))
+                    eventCount += 1
+                }
+                Terminal.flush()
+            },
+            onFindings: { batch in
+                for finding in batch where finding.listener?.port == port {
+                    Terminal.output(json ? findingFormatter.jsonLine(finding) : findingFormatter.humanLine(finding))
+                }
+                Terminal.flush()
+            })
         do {
-            let report = try tracer.start(into: consumer)
+            let report = try tracer.start(into: driver)
             Terminal.note("self-check passed: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
         } catch let error as SessionError {
             throw ExitCode(Terminal.fail(error, verbose: verbose))
         }
-        Terminal.note("demo: listening on 127.0.0.1:\(port) and [::1]:\(port); making \(connections) connections")
+
+        // Part 1: clean handshakes, every step shown.
+        Terminal.note("part 1: \(connections) clean connections to 127.0.0.1:\(port) and [::1]:\(port), every step shown")
         do {
             try v4.listen(backlog: 16)
             try v6.listen(backlog: 16)
@@ -80,13 +100,52 @@ struct DemoCommand: ParsableCommand {
         let deadline = monotonicNanoseconds() + 20_000_000_000
         while accepted < connections, SignalTrap.stopSignal == nil, monotonicNanoseconds() < deadline {
             accepted += acceptReady(v4) + acceptReady(v6)
-            try tracer.drainOnce(into: consumer, timeoutMilliseconds: 20)
+            try tracer.drainOnce(into: driver, timeoutMilliseconds: 20)
         }
-        try tracer.drainOnce(into: consumer, timeoutMilliseconds: 100)
+        try tracer.drainOnce(into: driver, timeoutMilliseconds: 100)
+        v4.close()
+        v6.close()
+        try tracer.drainOnce(into: driver, timeoutMilliseconds: 100)
+
+        // Part 2: an application that accepts too slowly; only findings shown.
+        showEvents.store(false, ordering: .relaxed)
+        Terminal.note("part 2: a listener with backlog 1 that accepts late; the model's findings:")
+        do {
+            try SlowServer.run(port: port) { try tracer.drainOnce(into: driver, timeoutMilliseconds: $0) }
+        } catch {
+            throw ExitCode(Terminal.fail(SessionError("demo: \(error)"), verbose: false))
+        }
+        try driver.finish()
         let counters = tracer.session.counters()
         Terminal.note(
-            "demo: \(accepted) of \(connections) connections accepted; \(consumer.printed) events shown, "
-                + "\(counters.lost) lost. Try `synshadow trace --port PORT` on a real server next.")
+            "demo: \(accepted) of \(connections) clean connections accepted, \(eventCount) events shown, "
+                + "\(driver.findingCount) findings, \(counters.lost) events lost. "
+                + "Next: `synshadow trace --port PORT` on a real server.")
+    }
+}
+
+/// Part 2 of the demo: the classic "clients connected, my server never saw
+/// them": a backlog of 1, clients that keep coming, an accept() that comes late.
+enum SlowServer {
+    static func run(port: UInt16, drain: (Int32) throws -> Void) throws {
+        let listener = try TCPSocket(family: AF_INET)
+        try listener.bindLoopback(port: port)
+        try listener.listen(backlog: 1)
+        var clients: [TCPSocket] = []
+        for _ in 0..<4 {
+            let client = try TCPSocket(family: AF_INET)
+            _ = fcntl(client.descriptor, F_SETFL, O_NONBLOCK)
+            try? client.connectLoopback(port: port)
+            clients.append(client)
+            try drain(50)
+        }
+        try drain(300)
+        try listener.accept().close()  // late: it waited in the accept queue
+        clients[1].close()  // a client gives up while its connection is still queued
+        try drain(300)
+        listener.close()  // closed with a connection still queued
+        try drain(300)
+        clients.forEach { $0.close() }
     }
 }
 
@@ -114,6 +173,7 @@ final class DemoClients: Sendable {
                 guard let client = try? TCPSocket(family: index % 2 == 0 ? AF_INET : AF_INET6) else { continue }
                 try? client.connectLoopback(port: port)
                 try? client.send(Array("hello".utf8))
+                client.awaitClose()  // the server accepts and closes first: a clean handshake
                 client.close()
                 finished.add(1, ordering: .relaxed)
                 usleep(20_000)

@@ -32,7 +32,10 @@ ver="$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: *//p')"
 [[ -n $ver && $ver != "(none)" ]] || die "package $pkg has no installable candidate"
 
 dir="$GUEST_CACHE/kernels/${pkg}_${ver}"
-if ! compgen -G "$dir/vmlinuz-*" >/dev/null; then
+# Modules the scenarios need that Debian builds as modules (tun: the scripted
+# peer's TUN device), decompressed so busybox insmod can load them.
+modules=(tun)
+if ! compgen -G "$dir/vmlinuz-*" >/dev/null || [[ ! -f $dir/modules/tun.ko ]]; then
     log "fetching $pkg=$ver into $dir"
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
@@ -41,6 +44,16 @@ if ! compgen -G "$dir/vmlinuz-*" >/dev/null; then
     dpkg-deb -x "$tmp"/*.deb "$tmp/x"
     mkdir -p "$tmp/out"
     cp "$tmp"/x/boot/vmlinuz-* "$tmp"/x/boot/config-* "$tmp/out/"
+    mkdir -p "$tmp/out/modules"
+    for module in "${modules[@]}"; do
+        found="$(find "$tmp/x/lib/modules" -name "$module.ko*" | head -n1)"
+        [[ -n $found ]] || die "module $module not found in $pkg"
+        case "$found" in
+            *.ko.xz) xz -dc "$found" >"$tmp/out/modules/$module.ko" ;;
+            *.ko.zst) zstd -qdc "$found" >"$tmp/out/modules/$module.ko" ;;
+            *.ko) cp "$found" "$tmp/out/modules/$module.ko" ;;
+        esac
+    done
     mkdir -p "$(dirname "$dir")"
     rm -rf "$dir" && mv "$tmp/out" "$dir" # atomic-ish publish
 else

@@ -49,7 +49,11 @@ ensure_cmds qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 root="$tmp/root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,out,etc}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,out,etc,lib/modules-extra}
+# Modules fetched beside the kernel image (fetch-kernel.sh) are loaded at boot.
+if [[ -d "$(dirname "$kernel")/modules" ]]; then
+    cp "$(dirname "$kernel")"/modules/*.ko "$root/lib/modules-extra/" 2>/dev/null || true
+fi
 
 libdirs=""
 # Copy the shared libraries (and loader) an ELF needs to their host paths.
@@ -111,6 +115,7 @@ mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
+for module in /lib/modules-extra/*.ko; do [ -f "$module" ] && insmod "$module"; done
 ip link set lo up
 mkdir -p /tmp /out /root && chmod 1777 /tmp
 cd /root

@@ -57,7 +57,7 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 
 /* Tells the kernel side who owns a listener found by the snapshot. */
 int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
-				 uint32_t tgid, uint32_t netns, const char *comm);
+				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm);
 
 /* Name of an skb_drop_reason value from the running kernel's BTF, without
  * the SKB_DROP_REASON_ prefix; NULL when unknown. */

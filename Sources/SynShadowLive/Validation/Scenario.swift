@@ -14,10 +14,13 @@ public protocol Scenario: Sendable {
 /// delivered so far.
 public final class ScenarioContext {
     public let tracer: LiveTracer
+    /// A deliberate error fed to the oracle, to prove a row can FAIL.
+    public let oracleFault: OracleFault?
     private let collector = CollectingConsumer()
 
-    init(tracer: LiveTracer) {
+    init(tracer: LiveTracer, oracleFault: OracleFault? = nil) {
         self.tracer = tracer
+        self.oracleFault = oracleFault
     }
 
     public var tier: Tier { tracer.tier }
@@ -56,7 +59,7 @@ public final class ScenarioContext {
         var configuration = ModelConfiguration(tier: tier, kernel: settings)
         adjust(&configuration)
         let model = ShadowModel(configuration: configuration)
-        model.process(contentsOf: events)
+        model.process(contentsOf: oracleFault.map { $0.apply(to: events) } ?? events)
         model.advance(to: end)
         model.finish()
         return model.takeFindings()
@@ -82,4 +85,24 @@ public final class CollectingConsumer: EventConsumer {
     }
 
     public func noteLoss(_ count: UInt64, at timestamp: UInt64) { lost += count }
+}
+
+/// Wrong facts the oracle can be told on purpose (`validate --oracle-fault`):
+/// a verdict table that cannot turn red proves nothing.
+public enum OracleFault: String, Sendable, CaseIterable {
+    /// The model is told every listener's backlog is four times larger.
+    case wrongBacklog = "wrong-backlog"
+
+    func apply(to events: [KernelEvent]) -> [KernelEvent] {
+        events.map { event in
+            var event = event
+            switch self {
+            case .wrongBacklog:
+                if event.flags.contains(.queuesValid) {
+                    event.queues.acceptQueueLimit = event.queues.acceptQueueLimit * 4 + 4
+                }
+            }
+            return event
+        }
+    }
 }

@@ -137,6 +137,18 @@ struct synshadow_counters {
 	ss_u64 wakeups;			/* forced consumer wake-ups */
 };
 
+/* Who owns a listener (the `listener_owners` map's value): filled in the
+ * kernel at listen() and by the loader from the start-up snapshot. The port
+ * is kept because an autobound listener's port is already 0 when it closes. */
+struct synshadow_listener_owner {
+	ss_u32 tgid;
+	ss_u32 netns;
+	char comm[16];
+	ss_u16 port;
+	ss_u16 reserved;
+	ss_u32 reserved2;
+};
+
 /* Load-time configuration, written into .rodata before the object loads. */
 struct synshadow_config {
 	ss_u32 netns;			/* 0 = all network namespaces */
