@@ -36,20 +36,29 @@ struct BenchCommand: ParsableCommand {
         var bpftraced: [Double] = []
         var lost: UInt64 = 0
         var events: UInt64 = 0
+        var mapMemory: Int64 = 0
+        var recorded: [UInt8] = []
+        var tracedTier = Tier.tracepoint
         let bpftrace = noBpftrace ? nil : BpftraceComparison.locate()
         for round in 1...rounds {
             Terminal.note("round \(round)/\(rounds)")
-            untraced.append(try measure(tracer: nil))
+            untraced.append(try measure(tracer: nil).rate)
+            var configuration = LiveTracer.Configuration()
+            configuration.keepsRawRecords = round == 1  // real records for the pipeline figure
             let tracer: LiveTracer
-            do { tracer = try LiveTracer(configuration: .init()) } catch { throw ExitCode(Terminal.fail(error, verbose: false)) }
+            do { tracer = try LiveTracer(configuration: configuration) } catch { throw ExitCode(Terminal.fail(error, verbose: false)) }
             _ = try tracer.start(into: CollectingConsumer())
             let before = tracer.session.counters()
-            traced.append(try measure(tracer: tracer))
+            let (rate, raw) = try measure(tracer: tracer)
+            traced.append(rate)
+            if round == 1 { recorded = raw }
+            tracedTier = tracer.tier
             let after = tracer.session.counters()
             lost += after.lost - before.lost
             events += after.events - before.events
+            mapMemory = tracer.session.mapMemoryBytes
             tracer.close()
-            if let bpftrace { bpftraced.append(try bpftrace.measure { try measure(tracer: nil) }) }
+            if let bpftrace { bpftraced.append(try bpftrace.measure { try measure(tracer: nil).rate }) }
         }
         let base = median(untraced)
         var table = BenchTable()
@@ -58,7 +67,14 @@ struct BenchCommand: ParsableCommand {
         if !bpftraced.isEmpty {
             table.add("bpftrace printing each event connections/s", String(format: "%.0f", median(bpftraced)), String(format: "%.3f", median(bpftraced) / base))
         }
-        table.add("events traced / lost", "\(events) / \(lost)", "")
+        table.add("events traced / lost at that rate", "\(events) / \(lost)", "")
+        let pipeline = PipelineThroughput.measure(records: recorded, tier: tracedTier)
+        table.add("decode + model, one core (events/s)", String(format: "%.0f", pipeline.eventsPerSecond), "\(pipeline.events) real events")
+        let memory = HalfOpenMemory.measure(flows: 1_000_000)
+        table.add("model memory, 1M half-open flows", String(format: "%.0f MB", Double(memory.modelBytes) / 1e6),
+                  String(format: "%.0f B/flow", memory.bytesPerFlow))
+        table.add("peak RSS with 1M half-open flows", String(format: "%.0f MB", Double(memory.peakResidentBytes) / 1e6), "")
+        table.add("kernel map memory (fixed)", String(format: "%.1f MB", Double(mapMemory) / 1e6), "")
         table.lines().forEach(Terminal.output)
         Terminal.flush()
     }
@@ -68,11 +84,13 @@ struct BenchCommand: ParsableCommand {
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
-    /// One timed load; with a tracer, a second thread drains it meanwhile.
-    private func measure(tracer: LiveTracer?) throws -> Double {
+    /// One timed load; with a tracer, a second thread drains it meanwhile
+    /// (and keeps the raw records when the tracer keeps them).
+    private func measure(tracer: LiveTracer?) throws -> (rate: Double, raw: [UInt8]) {
         let load = try ConnectionLoad()
         let done = Atomic<Bool>(false)
         let drained = DispatchSemaphore(value: 0)
+        let kept = RawRecords()
         if let tracer {
             let box = UncheckedBox(tracer)
             Thread {
@@ -80,8 +98,9 @@ struct BenchCommand: ParsableCommand {
                 let driver = ModelDriver(
                     configuration: ModelConfiguration(tier: box.value.tier, kernel: KernelSettingsReader.current()),
                     onFindings: { _ in })
+                let keeper = RecordKeeper(driver: driver, into: kept)
                 while !done.load(ordering: .relaxed) {
-                    try? box.value.drainOnce(into: driver, timeoutMilliseconds: 100)
+                    try? box.value.drainOnce(into: keeper, timeoutMilliseconds: 100)
                 }
                 try? driver.finish()
                 drained.signal()
@@ -90,7 +109,69 @@ struct BenchCommand: ParsableCommand {
         let result = load.run(clientThreads: clients, seconds: seconds)
         done.store(true, ordering: .relaxed)
         if tracer != nil { drained.wait() }
-        return result.rate
+        return (result.rate, kept.bytes)
+    }
+}
+
+/// Raw records collected by the drain thread, read after it finished.
+final class RawRecords: @unchecked Sendable {
+    var bytes: [UInt8] = []
+}
+
+/// Passes everything to the model and keeps the raw records (up to 64 MiB).
+final class RecordKeeper: EventConsumer {
+    let driver: ModelDriver
+    let records: RawRecords
+
+    init(driver: ModelDriver, into records: RawRecords) {
+        self.driver = driver
+        self.records = records
+    }
+
+    func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
+        if records.bytes.count < 64 << 20 { records.bytes += rawRecords }
+        driver.consume(events, rawRecords: [])
+    }
+
+    func noteLoss(_ count: UInt64, at timestamp: UInt64) { driver.noteLoss(count, at: timestamp) }
+    func tick(at timestamp: UInt64) { driver.tick(at: timestamp) }
+}
+
+/// Decode + model over real recorded records on this thread: the pipeline's
+/// own speed, without the kernel.
+enum PipelineThroughput {
+    static func measure(records: [UInt8], tier: Tier) -> (events: Int, eventsPerSecond: Double) {
+        let size = EventCodec.recordSize
+        let count = records.count / size
+        guard count > 0 else { return (0, 0) }
+        var processed = 0
+        let started = monotonicNanoseconds()
+        // Repeat until a second has passed, each pass on a fresh model.
+        repeat {
+            let model = ShadowModel(configuration: ModelConfiguration(tier: tier))
+            records.withUnsafeBytes { raw in
+                for index in 0..<count {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[index * size..<(index + 1) * size])
+                    if let event = try? EventCodec.decode(slice) { model.process(event) }
+                }
+            }
+            model.finish()
+            _ = model.takeFindings()
+            processed += count
+        } while monotonicNanoseconds() - started < 1_000_000_000
+        return (count, Double(processed) / (Double(monotonicNanoseconds() - started) / 1e9))
+    }
+}
+
+/// The model's memory with a million half-open flows (a SYN flood's residue).
+enum HalfOpenMemory {
+    static func measure(flows: Int) -> (modelBytes: Int, bytesPerFlow: Double, peakResidentBytes: Int) {
+        let model = ShadowModel(configuration: ModelConfiguration(tier: .tracepoint, maximumFlows: flows + flows / 10))
+        HalfOpenFlows.fill(model, count: flows, start: 1_000_000_000_000)
+        let footprint = model.memoryFootprint
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (footprint.totalBytes, footprint.bytesPerFlow, usage.ru_maxrss * 1024)
     }
 }
 

@@ -4,36 +4,13 @@ import Testing
 /// The stated bounds: a million concurrent half-open flows in under 200
 /// bytes each, and decode + model work without allocation per event.
 @Suite(.serialized) struct MemoryAndThroughputTests {
-    /// SYN, request built, request hashed: one half-open flow per client.
-    private static func halfOpen(_ index: Int, time: UInt64, listener: UInt64) -> [KernelEvent] {
-        let flow = FlowKey(
-            netns: Fixtures.netns, family: .ipv4, localAddress: IPAddress(high: 0x0100_000A, low: 0), localPort: 443,
-            remoteAddress: IPAddress(high: UInt64(UInt32(truncatingIfNeeded: index >> 16) | 0x0000_0B00), low: 0),
-            remotePort: UInt16(truncatingIfNeeded: index))
-        return [
-            KernelEvent(kind: .syn, hook: .cgroupSkbIngress, timestamp: time, flow: flow, listener: listener),
-            KernelEvent(kind: .requestCreated, hook: .sockOpsRwndInit, timestamp: time + 30, flow: flow, listener: listener),
-            KernelEvent(kind: .requestQueued, hook: .sockOpsTimeoutInit, timestamp: time + 60, flow: flow, listener: listener),
-        ]
-    }
-
     @Test func aMillionHalfOpenFlowsFitTheBound() throws {
         let flows = 1_000_000
-        let listener: UInt64 = 0xFFFF_8880_7000_0000
         let model = ShadowModel(
             configuration: ModelConfiguration(tier: .tracepoint, maximumFlows: 1_100_000, hashSeed: 3))
         let start: UInt64 = 1_000 * Fixtures.second
-        model.process(
-            KernelEvent(
-                kind: .listenStart, hook: .sockOpsListen, timestamp: start, flow: Fixtures.listenerKey(port: 443),
-                flags: .queuesValid, listener: listener,
-                queues: QueueFigures(acceptQueue: 0, acceptQueueLimit: 4096, requestQueue: 0)))
         let residentBefore = MemoryFootprint.residentBytes()
-        for index in 0..<flows {
-            for event in Self.halfOpen(index, time: start + UInt64(index) * 100, listener: listener) { model.process(event) }
-        }
-        // Past every settle window, before the first SYN-ACK timer.
-        model.advance(to: start + UInt64(flows) * 100 + 100 * Fixtures.millisecond)
+        HalfOpenFlows.fill(model, count: flows, start: start)
         let footprint = model.memoryFootprint
         let residentAfter = MemoryFootprint.residentBytes()
         #expect(model.statistics.trackedFlows == flows)
