@@ -78,7 +78,7 @@ import Testing
         if tier == .tracepoint { script.ack(cookie) }
         let child = script.child(cookie, fromRequest: false)
         script.accept(cookie, child: child)
-        let run = run(script)
+        let run = run(script, kernel: KernelSettings(syncookies: 1, abortOnOverflow: false))
         #expect(run.kinds == [.syncookieSent, .syncookieAccepted], "\(run.summary)")
         #expect(run.findings.first?.counters.contains(.syncookiesSent) == true)
     }
@@ -96,7 +96,7 @@ import Testing
         script.ack(cookie)
         script.wait(Fixtures.second)
         script.syn(Fixtures.flow(clientPort: 40_002))
-        let run = run(script)
+        let run = run(script, kernel: KernelSettings(syncookies: 1, abortOnOverflow: false))
         #expect(run.count(.syncookieFailed) == 1, "\(run.summary)")
     }
 

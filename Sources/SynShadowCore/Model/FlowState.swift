@@ -55,4 +55,6 @@ struct FlowFlags: OptionSet {
     static let latencyReported = FlowFlags(rawValue: 1 << 10)
     /// The child's creation callback (PASSIVE_ESTABLISHED) was seen.
     static let childEventSeen = FlowFlags(rawValue: 1 << 11)
+    /// A failed syncookie ACK already reported (once per flow).
+    static let cookieFailed = FlowFlags(rawValue: 1 << 12)
 }

@@ -5,7 +5,7 @@ extension ModelCore {
     mutating func onAccept(_ event: KernelEvent) {
         let key = event.flow
         let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
+        guard let found = findChild(event) else {
             acceptOfUnknownChild(event, key: key, hash: hash)
             return
         }
@@ -76,6 +76,7 @@ extension ModelCore {
     private mutating func acceptChild(_ slot: UInt32, _ event: KernelEvent) {
         reportSlowAcceptIfDue(slot, acceptedAt: event)
         let flow = flows.record(slot)
+        if !closedChildren.isEmpty { closedChildren.removeValue(forKey: flow.pointee.identity) }
         uncountChild(flow)
         flow.pointee.state = .accepted
         if event.child != 0 { flow.pointee.identity = event.child }
@@ -108,9 +109,50 @@ extension ModelCore {
         }
     }
 
+    /// The flow of a child event. On the way to CLOSE, tcp_set_state()
+    /// unhashes the child and inet_put_port() zeroes its inet_num before the
+    /// state is reported, so a child's CLOSE and everything after it (its
+    /// accept()) carry local port 0, and the probe no longer knows the
+    /// listener of a closed child: the port is the listener's, or the child
+    /// is found by its id.
+    mutating func findChild(_ event: KernelEvent) -> UInt32? {
+        var key = event.flow
+        if let slot = flows.find(key, hash: flows.hash(key)) { return slot }
+        guard key.localPort == 0 else { return nil }
+        if event.listener != 0, let owner = listeners.slot(id: event.listener) {
+            key.localPort = listener(owner).pointee.port
+            if let slot = flows.find(key, hash: flows.hash(key)) { return slot }
+        }
+        guard event.child != 0, let slot = closedChildren[event.child] else { return nil }
+        let flow = flows.record(slot)
+        let state = flow.pointee.state
+        guard state == .childQueued || state == .accepted, flow.pointee.identity == event.child,
+            flow.pointee.netns == event.flow.netns, flow.pointee.remotePort == event.flow.remotePort
+        else {
+            closedChildren.removeValue(forKey: event.child)
+            return nil
+        }
+        return slot
+    }
+
+    /// Remembers a queued child that reached CLOSE, bounded: stale entries
+    /// (the flow left without accept()) are swept when the map grows.
+    private mutating func rememberClosedChild(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        guard flow.pointee.identity != 0 else { return }
+        if closedChildren.count >= 4096 {
+            closedChildren = closedChildren.filter { entry in
+                let record = flows.record(entry.value)
+                return record.pointee.state == .childQueued && record.pointee.identity == entry.key
+            }
+            if closedChildren.count >= 4096 { return }
+        }
+        closedChildren[flow.pointee.identity] = slot
+    }
+
     mutating func onChildState(_ event: KernelEvent) {
         let key = event.flow
-        guard let found = flows.find(key, hash: flows.hash(key)) else {
+        guard let found = findChild(event) else {
             guard let listenerSlot = listenerSlot(for: event) else { return }
             let owner = listener(listenerSlot)
             if owner.pointee.unknownChildren == 0 && !owner.pointee.isResyncing && owner.pointee.isOpen {
@@ -124,7 +166,7 @@ extension ModelCore {
         let owner = listener(flow.pointee.listener)
         switch flow.pointee.state {
         case .childQueued:
-            break
+            if event.newState == TCPState.close.rawValue && owner.pointee.isOpen { rememberClosedChild(found) }
         case .accepted:
             // A change racing with accept() is the accepted socket's business.
             return

@@ -25,6 +25,16 @@ extension ModelCore {
             ackForCookie(found, event)
         case .cookieSent:
             ackForCookie(found, event)
+        case .synReceived where !observesFunctions:
+            // Tracepoint tier: a cookie SYN has no event after it, so its
+            // ACK can come before the settle window decides the SYN. An ACK
+            // proves a SYN-ACK went out: decide now.
+            decideSYNDropped(found, exit: nil)
+            if flow.pointee.state == .cookieSent {
+                ackForCookie(found, event)
+            } else {
+                ackForUnknownFlow(event, key: key, hash: hash)
+            }
         case .ackReceived, .synReceived, .cookieAck, .strayAck, .childQueued, .accepted, .free:
             // A resent ACK, or a segment that reached the listener late.
             tallies.unmatchedSegments &+= 1

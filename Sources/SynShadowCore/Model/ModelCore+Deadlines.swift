@@ -73,7 +73,11 @@ extension ModelCore {
                     evidence: { [stepEvidence] }) {
                     "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit))"
                 }
-            } else {
+            } else if flow.pointee.flags.contains(.cookieFailed) {
+                // The kernel counts every failed ACK; the flow is reported once.
+                tallies.unmatchedSegments &+= 1
+            } else if configuration.kernel.syncookies != 0 {
+                flow.pointee.flags.insert(.cookieFailed)
                 report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
                     evidence: { [stepEvidence] }) {
                     "ACK from \(FlowSummary(key)) for a syncookie flow created no child (cookie check failed or too old)"
@@ -82,11 +86,31 @@ extension ModelCore {
             flow.pointee.state = .cookieSent
             schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
         case .strayAck:
-            tallies.unmatchedSegments &+= 1
+            if cookieRecentlySent(listener(flow.pointee.listener)) {
+                // cookie_v4_check ran on it: the listener sent cookies
+                // recently (tcp_synq_no_recent_overflow is false), so the
+                // kernel counted it in SyncookiesFailed.
+                let key = flow.pointee.key
+                let stepEvidence = flowEvidence(flow)
+                report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                    evidence: { [stepEvidence] }) {
+                    "ACK from \(FlowSummary(key)) matched no request sock and created no child while the listener sends syncookies (cookie check failed or too old)"
+                }
+            } else {
+                tallies.unmatchedSegments &+= 1
+            }
             dropFlow(slot)
         default:
             break
         }
+    }
+
+    /// Whether the kernel would check a stray ACK as a syncookie: cookies
+    /// are on and this listener sent one within the cookie's lifetime.
+    func cookieRecentlySent(_ owner: ListenerPointer) -> Bool {
+        guard let syncookies = configuration.kernel.syncookies, syncookies != 0 else { return false }
+        let sent = owner.pointee.lastCookieTime
+        return sent != 0 && now &- sent <= configuration.cookieMaximumAge
     }
 
     /// A request timer fired (per the model) with no SYN-ACK retransmit:

@@ -59,6 +59,15 @@ extension ModelCore {
         flow.pointee.state = .synReceived
         noteStep(flow, event)
         noteFigures(flow, event)
+        // Whether the request queue was full decides cookie or drop; the
+        // probe may have read it before another CPU's insertion showed, so
+        // keep the fuller of the reading and the model's own count.
+        let owner = listener(flow.pointee.listener)
+        if flow.pointee.figureRequest != FlowRecord.noFigure, !owner.pointee.isResyncing,
+            Int64(flow.pointee.figureRequest) < owner.pointee.requests
+        {
+            flow.pointee.figureRequest = UInt32(clamping: owner.pointee.requests)
+        }
         schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
     }
 
@@ -257,8 +266,14 @@ extension ModelCore {
         if flow.pointee.state == .requestQueued { scheduleRetransmitTimer(slot, from: event.timestamp) }
     }
 
-    /// Nothing followed the SYN: conn_request dropped it. Which check did is
-    /// read from the queues as they were when the SYN arrived.
+    /// Nothing followed the SYN. A syncookie SYN looks exactly like this:
+    /// tcp_conn_request allocates its request without a listener
+    /// (`attach_listener = !want_cookie`), so neither RWND_INIT nor the
+    /// hashing runs for it. The kernel's order (tcp_conn_request):
+    /// `syncookies == 2 || reqsk_queue_is_full` decides a cookie (or, with
+    /// cookies off, a TCPReqQFullDrop); then a full accept queue drops the
+    /// SYN either way (ListenOverflows). The queues are read as they were
+    /// when the SYN arrived.
     mutating func decideSYNDropped(_ slot: UInt32, exit: KernelEvent?) {
         let flow = flows.record(slot)
         let owner = listener(flow.pointee.listener)
@@ -267,17 +282,28 @@ extension ModelCore {
         let requests = flow.pointee.figureRequest != FlowRecord.noFigure
             ? Int64(flow.pointee.figureRequest) : owner.pointee.requests
         let limit = Int64(owner.pointee.limit)
+        let known = owner.pointee.limitKnown
+        let syncookies = configuration.kernel.syncookies
+        let requestQueueFull = known && requests >= limit
         let kind: FindingKind
         let reason: String
-        if owner.pointee.limitKnown && accept > limit {
-            kind = .synDroppedAcceptQueueFull
-            reason = "accept queue full (\(accept) > limit \(limit))"
-        } else if owner.pointee.limitKnown && requests >= limit {
+        if syncookies == 0 && requestQueueFull {
             kind = .synDroppedRequestQueueFull
             reason = "request queue full (\(requests) of \(limit))"
+        } else if known && accept > limit {
+            kind = .synDroppedAcceptQueueFull
+            reason = "accept queue full (\(accept) > limit \(limit))"
+        } else if syncookies == 2 || (syncookies == 1 && requestQueueFull) {
+            decideCookie(slot, exit: exit)
+            return
+        } else if syncookies == nil && requestQueueFull {
+            // Dropped or answered with a cookie: unknowable without the
+            // sysctl. Nothing is reported; a later ACK or child tells.
+            silentCookie(slot)
+            return
         } else {
             kind = .synDropped
-            reason = owner.pointee.limitKnown
+            reason = known
                 ? "neither queue full (accept \(accept)/\(limit), request \(requests))" : "queues unknown"
         }
         let key = flow.pointee.key
@@ -288,6 +314,15 @@ extension ModelCore {
             "SYN \(FlowSummary(key)) dropped: \(reason)"
         }
         dropFlow(slot)
+    }
+
+    /// A SYN that was either dropped or answered with a cookie: kept as a
+    /// possible cookie flow without a finding, so that its ACK or child (if
+    /// any) is read as the cookie's.
+    private mutating func silentCookie(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        flow.pointee.state = .cookieSent
+        schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
     }
 
     /// A request was built but never hashed: the SYN-ACK carried a cookie.

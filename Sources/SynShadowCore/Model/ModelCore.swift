@@ -26,6 +26,10 @@ struct ModelCore: ~Copyable {
     /// Events processed, to order queue checks against later steps.
     var sequence: UInt64 = 0
     var pendingChecks: [UInt32] = []
+    /// Queued children that went to CLOSE (reset, or disposed of), by child
+    /// id: from then on the kernel reports them with local port 0 (see
+    /// `findChild`). Entries are checked against the flow on use.
+    var closedChildren: [UInt64: UInt32] = [:]
     var nextCheckDue: UInt64 = .max
     /// Findings waiting out `findingDelay` (a loss report may still withdraw them).
     var held: [Finding] = []

@@ -75,8 +75,16 @@ struct EventScript {
         if isFunctionTier { emit(.connRequestDone, .connRequestExit, flow: flow) }
     }
 
-    /// A SYN answered with a syncookie.
+    /// A SYN answered with a syncookie: the request is allocated without a
+    /// listener, so no sock_ops callback runs for it (no RWND_INIT, no
+    /// hashing). Tracepoint tier: nothing at all; function tiers: conn_request
+    /// returning.
     mutating func cookie(_ flow: FlowKey) {
+        connRequestDone(flow)
+    }
+
+    /// A cookie as kernels that ran RWND_INIT for the cookie request showed it.
+    mutating func cookieWithRequestBuilt(_ flow: FlowKey) {
         emit(.requestCreated, .sockOpsRwndInit, flow: flow)
         connRequestDone(flow)
     }
@@ -119,6 +127,23 @@ struct EventScript {
 
     mutating func childState(_ flow: FlowKey, child: UInt64, from old: TCPState, to new: TCPState) {
         emit(.childState, .inetSockSetState, flow: flow, figures: false, child: child, oldState: old, newState: new)
+    }
+
+    /// A child's CLOSE as the kernel reports it: tcp_set_state() has already
+    /// zeroed the child's local port (inet_put_port).
+    mutating func childClosed(_ flow: FlowKey, child: UInt64, from old: TCPState) {
+        var key = flow
+        key.localPort = 0
+        emit(.childState, .inetSockSetState, flow: key, figures: false, child: child, oldState: old, newState: .close)
+    }
+
+    /// accept() of a child that reached CLOSE while queued: local port 0 and
+    /// no listener (the probe dropped the child on CLOSE), no figures.
+    mutating func acceptClosedChild(_ flow: FlowKey, child: UInt64) {
+        var key = flow
+        key.localPort = 0
+        children -= 1
+        emit(.accept, isFunctionTier ? .acceptExit : .sysExitAccept, flow: key, listener: 0, figures: false, child: child)
     }
 
     /// One clean connection, start to accept.

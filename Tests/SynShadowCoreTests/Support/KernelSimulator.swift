@@ -231,22 +231,23 @@ final class KernelSimulator {
         let listener = listeners[flow.listener]
         guard listener.isOpen, flow.phase == .none else { return }
         emit(.syn, isFunctionTier ? .connRequestEntry : .cgroupSkbIngress, flow.key, listener: flow.listener, tcpFlags: 0x02)
-        if UInt32(listener.queue.count) > listener.backlog {
+        // tcp_conn_request's order: the cookie decision (or, with cookies
+        // off, the request-queue drop), then the accept-queue drop.
+        let requestQueueFull = listener.requests >= listener.backlog
+        if requestQueueFull && options.syncookies == 0 {
+            connRequestDone(index)
+            count(.synDroppedRequestQueueFull)
+            retrySYN(index)
+        } else if UInt32(listener.queue.count) > listener.backlog {
             connRequestDone(index)
             count(.synDroppedAcceptQueueFull)
             retrySYN(index)
-        } else if listener.requests >= listener.backlog {
-            if options.syncookies > 0 {
-                emit(.requestCreated, .sockOpsRwndInit, flow.key, listener: flow.listener)
-                connRequestDone(index)
-                count(.syncookieSent)
-                flows[index].phase = .cookie
-                if flow.plan == .complete { schedule(actionTime + rng.between(100_000, 2_000_000), .clientACK(index)) }
-            } else {
-                connRequestDone(index)
-                count(.synDroppedRequestQueueFull)
-                retrySYN(index)
-            }
+        } else if requestQueueFull {
+            // A cookie request has no listener: no sock_ops callback runs.
+            connRequestDone(index)
+            count(.syncookieSent)
+            flows[index].phase = .cookie
+            if flow.plan == .complete { schedule(actionTime + rng.between(100_000, 2_000_000), .clientACK(index)) }
         } else {
             let request = newIdentity()
             flows[index].request = request
