@@ -30,7 +30,8 @@ struct trace_event_raw_kfree_skb___flexible {
 	void *location;
 	void *rx_sk;
 	unsigned short protocol;
-	int reason;
+	/* The kernel's own enum type: CO-RE does not match an int to it. */
+	enum skb_drop_reason reason;
 } __attribute__((preserve_access_index));
 
 static __always_inline int kfree_skb_reason(void *ctx)

@@ -82,7 +82,12 @@ struct flow_key {
 struct flow_value {
 	__u64 listener;
 	__u32 netns;
-	__u32 reserved;
+	/* queued_children: the child's ports, so an entry left behind (in the
+	 * function tiers accept() can return a child before its
+	 * PASSIVE_ESTABLISHED callback re-inserts it) is never applied to a
+	 * later socket that reuses the address. */
+	__u16 local_port;
+	__u16 remote_port;
 };
 
 struct {
@@ -621,7 +626,8 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 	e->new_state = BPF_TCP_ESTABLISHED;
 	child_value.listener = e->listener;
 	child_value.netns = e->netns;
-	child_value.reserved = 0;
+	child_value.local_port = e->local_port;
+	child_value.remote_port = e->remote_port;
 	/* Keys on the stack: ring-buffer memory is not a valid key before 6.2. */
 	child_key = e->child;
 	if (child_key)
@@ -705,6 +711,11 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 	queued = bpf_map_lookup_elem(&queued_children, &sk);
 	if (!queued)
 		return 0;
+	/* The local port may read 0 on the way to CLOSE (already released). */
+	if (queued->remote_port != args->dport || (args->sport && queued->local_port != args->sport)) {
+		bpf_map_delete_elem(&queued_children, &sk);
+		return 0;
+	}
 	count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 	/* SYN_RECV -> ESTABLISHED follows the PASSIVE_ESTABLISHED callback of
 	 * every child: already reported, not worth a record per connection. */

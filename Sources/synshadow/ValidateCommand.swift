@@ -35,11 +35,27 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "One JSON object per verdict row.")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Tell the oracle a wrong fact on purpose (wrong-backlog): rows must turn to FAIL, proving the oracle can fail.",
+            valueName: "fault"))
+    var oracleFault: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "How far apart two CPUs' views of a queue may be, in ms (default 5; 100 inside a qemu guest, whose kernel runs tens of times slower).",
+            valueName: "ms"))
+    var raceWindowMs: UInt64?
+
     func validate() throws {
         if !["all", "auto"].contains(tier) && Tier(name: tier) == nil {
             throw ValidationError("unknown tier '\(tier)': use all, auto, fentry, kprobe or tracepoint")
         }
         if !(1...100_000).contains(connections) { throw ValidationError("--connections must be 1-100000") }
+        if let oracleFault, OracleFault(rawValue: oracleFault) == nil {
+            throw ValidationError(
+                "unknown --oracle-fault '\(oracleFault)': use " + OracleFault.allCases.map(\.rawValue).joined(separator: ", "))
+        }
     }
 
     func run() throws {
@@ -47,7 +63,9 @@ struct ValidateCommand: ParsableCommand {
         if let kernel {
             do {
                 records = try GuestRunner(kernel: kernel).validate(
-                    arguments: ["--tier", tier, "--connections", String(connections)],
+                    arguments: ["--tier", tier, "--connections", String(connections),
+                                "--race-window-ms", String(raceWindowMs ?? 100)]
+                        + (oracleFault.map { ["--oracle-fault", $0] } ?? []),
                     console: { Terminal.note("guest: " + $0) })
             } catch {
                 throw ExitCode(Terminal.fail(error, verbose: false))
@@ -76,7 +94,12 @@ struct ValidateCommand: ParsableCommand {
         var records: [VerdictRecord] = []
         for candidate in tiers {
             do {
-                let outcomes = try suite.run(tier: candidate) { Terminal.note($0) }
+                let outcomes = try suite.run(
+                    tier: candidate, oracleFault: oracleFault.flatMap(OracleFault.init),
+                    raceWindow: raceWindowMs.map { $0 * 1_000_000 }
+                ) {
+                    Terminal.note($0)
+                }
                 records += outcomes.map { VerdictRecord($0, kernel: release) }
             } catch let error as SessionError {
                 guard tier == "all", let candidate else { throw ExitCode(Terminal.fail(error, verbose: false)) }

@@ -55,25 +55,26 @@ public struct CleanHandshakes: Scenario {
         outcome.counterDeltas = after.delta(since: before)
 
         let shape = HandshakeShape.clean(for: context.tier)
-        var byClient: [FlowKey: [KernelEvent]] = [:]
-        for event in events where !event.kind.describesListener {
-            byClient[event.flow, default: []].append(event)
-        }
+        let connections = HandshakeShape.connections(in: events)
         var broken: [String] = []
         var seenWhole = 0
-        for (_, flowEvents) in byClient {
-            if let problem = shape.mismatch(flowEvents) {
-                broken.append("\(flowEvents[0].flow): \(problem)")
-            } else {
-                seenWhole += 1
+        for (key, groups) in connections {
+            for flowEvents in groups {
+                if let problem = shape.mismatch(flowEvents) {
+                    broken.append("\(key): \(problem)")
+                } else {
+                    seenWhole += 1
+                }
             }
         }
         outcome.require(broken.isEmpty, "\(broken.count) flows malformed, e.g. \(broken.first ?? "")")
         outcome.require(
             seenWhole == clientPorts.count, "\(seenWhole) of \(clientPorts.count) connections seen whole")
-        let clientKeys = Set(clientPorts.map { "\($0.0.name):\($0.1)" })
-        let tracedKeys = Set(byClient.keys.map { "\($0.family.name):\($0.remotePort)" })
-        outcome.require(clientKeys == tracedKeys, "traced flows differ from the connections made")
+        var made: [String: Int] = [:]
+        for (family, port) in clientPorts { made["\(family.name):\(port)", default: 0] += 1 }
+        var traced: [String: Int] = [:]
+        for (key, groups) in connections { traced["\(key.family.name):\(key.remotePort)", default: 0] += groups.count }
+        outcome.require(made == traced, "traced connections differ from the connections made")
         outcome.require(context.lostEvents == 0, "\(context.lostEvents) events lost")
         let passiveOpens = outcome.counterDeltas["TcpPassiveOpens"] ?? 0
         let children = events.filter { $0.kind == .childCreated }.count

@@ -48,3 +48,22 @@ public struct HandshakeShape: Sendable {
         return nil
     }
 }
+
+extension HandshakeShape {
+    /// Splits events into connections: by 4-tuple, and a new connection at
+    /// each SYN on a tuple whose previous connection already started (a
+    /// loopback client port is reused once its TIME_WAIT is recycled).
+    public static func connections(in events: [KernelEvent]) -> [FlowKey: [[KernelEvent]]] {
+        var result: [FlowKey: [[KernelEvent]]] = [:]
+        for event in events where !event.kind.describesListener && event.flow.family != .none {
+            var groups = result[event.flow, default: []]
+            if groups.isEmpty || (event.kind == .syn && groups[groups.count - 1].contains { $0.kind == .accept }) {
+                groups.append([event])
+            } else {
+                groups[groups.count - 1].append(event)
+            }
+            result[event.flow] = groups
+        }
+        return result
+    }
+}

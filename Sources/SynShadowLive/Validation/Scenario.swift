@@ -16,11 +16,15 @@ public final class ScenarioContext {
     public let tracer: LiveTracer
     /// A deliberate error fed to the oracle, to prove a row can FAIL.
     public let oracleFault: OracleFault?
+    /// How far apart two CPUs' views of a queue may be (ns): wider under
+    /// emulation, where the kernel runs tens of times slower.
+    public let raceWindow: UInt64?
     private let collector = CollectingConsumer()
 
-    init(tracer: LiveTracer, oracleFault: OracleFault? = nil) {
+    init(tracer: LiveTracer, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil) {
         self.tracer = tracer
         self.oracleFault = oracleFault
+        self.raceWindow = raceWindow
     }
 
     public var tier: Tier { tracer.tier }
@@ -57,6 +61,7 @@ public final class ScenarioContext {
         adjust: (inout ModelConfiguration) -> Void = { _ in }
     ) -> [Finding] {
         var configuration = ModelConfiguration(tier: tier, kernel: settings)
+        if let raceWindow { configuration.raceWindow = raceWindow }
         adjust(&configuration)
         let model = ShadowModel(configuration: configuration)
         model.process(contentsOf: oracleFault.map { $0.apply(to: events) } ?? events)

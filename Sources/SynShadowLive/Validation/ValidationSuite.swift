@@ -4,22 +4,60 @@ import SynShadowCore
 /// tier, and returns the verdict rows.
 public struct ValidationSuite {
     public var scenarios: [any Scenario]
+    /// Scenarios left out because this machine cannot run them, with why:
+    /// reported as progress, never passed off as verdicts.
+    public var unavailable: [(scenario: String, reason: String)]
 
-    public init(scenarios: [any Scenario]) {
+    public init(scenarios: [any Scenario], unavailable: [(scenario: String, reason: String)] = []) {
         self.scenarios = scenarios
+        self.unavailable = unavailable
     }
 
-    /// The scenarios `synshadow validate` runs by default.
-    public static func standard(connectionsPerFamily: Int = 1000) -> ValidationSuite {
-        ValidationSuite(scenarios: [CleanHandshakes(connectionsPerFamily: connectionsPerFamily)])
+    /// The scenarios `synshadow validate` runs by default, fastest first.
+    ///
+    /// - Parameters:
+    ///   - connectionsPerFamily: clean-handshakes' connections per address family.
+    ///   - scale: multiplies clean-load's 100,000 connections; nil follows
+    ///     `connectionsPerFamily / 1000`, so a guest's `--connections 50` runs 5,000.
+    public static func standard(connectionsPerFamily: Int = 1000, scale: Double? = nil) -> ValidationSuite {
+        let loadScale = scale ?? Double(connectionsPerFamily) / 1000
+        // (scenario, whether it needs the scripted peer's TUN device)
+        let ordered: [(any Scenario, Bool)] = [
+            (CleanHandshakes(connectionsPerFamily: connectionsPerFamily), false),
+            (AcceptQueueOverflow(abortsOnOverflow: false), true),
+            (AcceptQueueOverflow(abortsOnOverflow: true), true),
+            (AcceptQueueOverflow(family: .ipv6, abortsOnOverflow: true), true),
+            (HandshakeResets(), true), (HandshakeResets(family: .ipv6), true),
+            (QueuedChildren(), true), (QueuedChildren(family: .ipv6), true),
+            (SynFlood(syncookies: 0), true), (SynFlood(syncookies: 1), true), (SynFlood(syncookies: 2), true),
+            (SynFlood(family: .ipv6, syncookies: 1), true),
+            (SlowAccept(), false), (FastOpen(), false), (ManyListeners(), false),
+            (HandshakeExpiry(), true),
+            (CleanLoad(connections: max(1, Int((100_000 * loadScale).rounded()))), false),
+        ]
+        let hasPeer = PeerTestbed.isSupported
+        var suite = ValidationSuite(scenarios: [])
+        for (scenario, needsPeer) in ordered {
+            if needsPeer && !hasPeer {
+                suite.unavailable.append((scenario.name, "no TUN driver (/dev/net/tun) for the scripted peer"))
+            } else {
+                suite.scenarios.append(scenario)
+            }
+        }
+        return suite
     }
 
-    /// Runs every scenario under `tier` (nil: the richest that loads).
-    public func run(tier: Tier?, progress: (String) -> Void = { _ in }) throws -> [ScenarioOutcome] {
+    /// Runs every scenario under `tier` (nil: the richest that loads);
+    /// `oracleFault` feeds the oracle a wrong fact on purpose.
+    public func run(
+        tier: Tier?, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil,
+        progress: (String) -> Void = { _ in }
+    ) throws -> [ScenarioOutcome] {
         let tracer = try LiveTracer(configuration: .init(tier: tier))
         defer { tracer.close() }
         progress(tracer.selection.summary)
-        let context = ScenarioContext(tracer: tracer)
+        for (scenario, reason) in unavailable { progress("not running \(scenario): \(reason)") }
+        let context = ScenarioContext(tracer: tracer, oracleFault: oracleFault, raceWindow: raceWindow)
         _ = try tracer.start(into: CollectingConsumer())
         var outcomes: [ScenarioOutcome] = []
         for scenario in scenarios {

@@ -1,0 +1,44 @@
+import SynShadowCore
+
+extension ScenarioOutcome {
+    /// Holds the oracle's findings and the kernel's counters against what the
+    /// scenario declared, and the findings' counter claims against the
+    /// kernel: each disagreement becomes one readable failure.
+    mutating func judge(_ findings: [Finding], against expectation: ScenarioExpectation, lostEvents: UInt64) {
+        expectedFindings = expectation.findingIDs
+        observedFindings = findings.countsByID
+        for id in Set(expectedFindings.keys).union(observedFindings.keys).sorted() {
+            let expected = expectedFindings[id] ?? 0
+            let observed = observedFindings[id] ?? 0
+            guard expected != observed else { continue }
+            guard let example = findings.first(where: { $0.id == id }) else {
+                failures.append("\(id): expected \(expected), the model reported none")
+                continue
+            }
+            let evidence = example.evidence.map(\.summary).joined(separator: ", ")
+            failures.append(
+                "\(id): expected \(expected), the model reported \(observed),"
+                    + " e.g. \"\(example.explanation)\" [\(evidence)]")
+        }
+        for (name, expected) in expectation.counters.sorted(by: { $0.key < $1.key }) {
+            let moved = counterDeltas[name] ?? 0
+            require(moved == expected, "kernel \(name) moved \(moved), the traffic should move it \(expected)")
+        }
+        for counter in expectation.comparedCounters {
+            let claimed = findings.filter { $0.counters.contains(counter) }.count
+            let moved = counterDeltas[counter.rawValue] ?? 0
+            require(
+                Int64(claimed) == moved,
+                "\(counter.rawValue): kernel +\(moved), the model's findings claim \(claimed)")
+        }
+        require(lostEvents == 0, "\(lostEvents) events lost while the scenario ran")
+    }
+}
+
+extension Evidence {
+    /// "ack@cgroupSkbIngress t=123456789 ackq 3/2 reqq 1": one piece of evidence in a reason.
+    var summary: String {
+        let figures = queues.map { " ackq \($0.acceptQueue)/\($0.acceptQueueLimit) reqq \($0.requestQueue)" } ?? ""
+        return "\(kind.name)@\(hook.name) t=\(timestamp)\(figures)"
+    }
+}
