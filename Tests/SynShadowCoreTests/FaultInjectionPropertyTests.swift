@@ -26,7 +26,11 @@ import Testing
             let run = ModelRun(fault.apply(to: events), configuration: configuration)
             let divergences = run.divergences
             if fault.mayStayClean && divergences.isEmpty { return }
-            #expect(divergences.count == 1, "\(tier) seed \(seed) \(fault):\n\(run.summary)")
+            // A dropped SYN can leave several later steps without a place
+            // (conn_request's return, then an accept() racing its child):
+            // each is the same class of divergence.
+            #expect(!divergences.isEmpty, "\(tier) seed \(seed) \(fault):\n\(run.summary)")
+            #expect(Set(divergences.map(\.kind)).count == 1, "\(tier) seed \(seed) \(fault):\n\(run.summary)")
             #expect(divergences.allSatisfy { fault.expected.contains($0.kind) }, "\(tier) seed \(seed) \(fault):\n\(run.summary)")
             #expect(run.findings.allSatisfy { $0.category != .observability })
         }

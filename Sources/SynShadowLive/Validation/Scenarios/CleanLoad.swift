@@ -65,6 +65,10 @@ public struct CleanLoad: Scenario {
             "TcpExtTCPReqQFullDrop": 0, "TcpExtSyncookiesSent": 0, "TcpExtTCPTimeWaitOverflow": 0,
         ]
         expectation.comparedCounters = [.listenOverflows, .listenDrops, .requestQueueFullDrop, .syncookiesSent]
+        // On a starved machine (a qemu guest at full load) a SYN-ACK can be
+        // retransmitted before the ACK is processed; the client's duplicate
+        // ACK is then dropped by the kernel: behaviour, never a divergence.
+        expectation.tolerated = [.packetDropped]
         let observation = try harness.conclude(expecting: expectation, connections: result.connections)
         harness.outcome.require(
             result.connections == count,
@@ -77,8 +81,10 @@ public struct CleanLoad: Scenario {
         let passiveOpens = Int(harness.outcome.counterDeltas["TcpPassiveOpens"] ?? 0)
         for kind in HandshakeShape.clean(for: context.tier).kinds {
             let seen = steps[kind] ?? 0
+            // Handshake ACKs may be retransmitted (see above): at least one each.
+            let exact = kind == .ack ? seen >= result.connections : seen == result.connections
             harness.outcome.require(
-                seen == result.connections && seen == passiveOpens,
+                exact && (kind == .ack || seen == passiveOpens),
                 "\(seen) \(kind.name) records for \(result.connections) connections accepted,"
                     + " TcpPassiveOpens +\(passiveOpens)")
         }

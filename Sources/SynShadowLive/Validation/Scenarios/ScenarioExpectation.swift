@@ -7,6 +7,9 @@ import SynShadowCore
 struct ScenarioExpectation {
     /// Finding kind -> count; kinds not listed must not be reported.
     var findings: [FindingKind: Int] = [:]
+    /// Behaviour findings the kernel may legitimately add under load (never
+    /// a divergence): reported in the row, not held against it.
+    var tolerated: Set<FindingKind> = []
     /// nstat name -> delta the traffic must cause (0: must not move).
     var counters: [String: Int64] = [:]
     /// Counters that move exactly once per finding claiming them in this
