@@ -60,7 +60,8 @@ public final class ScenarioContext {
         for events: [KernelEvent], settings: KernelSettings, end: UInt64,
         adjust: (inout ModelConfiguration) -> Void = { _ in }
     ) -> [Finding] {
-        var configuration = ModelConfiguration(tier: tier, kernel: settings)
+        var configuration = ModelConfiguration(
+            tier: tier, kernel: settings, dropReasonNames: tracer.session.dropReasonTable())
         if let raceWindow { configuration.raceWindow = raceWindow }
         adjust(&configuration)
         let model = ShadowModel(configuration: configuration)
