@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SynShadowCore
 import SynShadowLive
@@ -23,7 +24,7 @@ struct LiveRun {
         do {
             tracer = try LiveTracer(configuration: configuration)
         } catch {
-            throw ExitCodeError(Terminal.fail(error, verbose: tracing.verbose))
+            throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
         }
         defer { tracer.close() }
         Terminal.note(tracer.selection.summary)
@@ -65,7 +66,7 @@ struct LiveRun {
                 Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
             }
         } catch let error as SessionError {
-            throw ExitCodeError(Terminal.fail(error, verbose: tracing.verbose))
+            throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
         }
         if let recordPath { Terminal.note("recording to \(recordPath)") }
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
@@ -82,10 +83,4 @@ struct LiveRun {
             "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
                 + "\(driver.findingCount) findings")
     }
-}
-
-/// Carries an exit status out of a helper (ArgumentParser's ExitCode is the same idea).
-struct ExitCodeError: Error {
-    var status: Int32
-    init(_ status: Int32) { self.status = status }
 }

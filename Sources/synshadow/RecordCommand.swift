@@ -33,8 +33,6 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         do {
             try outputOptions.liveRun(tracing: tracing, recordPath: output, quiet: !events).run()
-        } catch let error as ExitCodeError {
-            throw ExitCode(error.status)
         } catch let error as TraceFileError {
             throw ExitCode(Terminal.fail(SessionError("cannot write \(output): \(error)"), verbose: false))
         }

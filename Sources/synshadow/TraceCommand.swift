@@ -28,11 +28,7 @@ struct TraceCommand: ParsableCommand {
     func validate() throws { try output.check() }
 
     func run() throws {
-        do {
-            try output.liveRun(tracing: tracing, recordPath: nil).run()
-        } catch let error as ExitCodeError {
-            throw ExitCode(error.status)
-        }
+        try output.liveRun(tracing: tracing, recordPath: nil).run()
     }
 }
 
