@@ -106,6 +106,16 @@ struct {
 	__type(value, struct flow_value);
 } queued_children SEC(".maps");
 
+/* The last flow this CPU's filters turned away. The steps after a SYN or
+ * ACK (request built, child created) run in the same softirq on the same CPU
+ * and find no flow-table entry: this tells "filtered" from "lost" for them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_key);
+} filtered_flow SEC(".maps");
+
 /* kprobe tier: entry arguments kept per thread for the return probe. */
 struct entry_args {
 	__u64 sk;
@@ -397,9 +407,116 @@ static __always_inline void fill_listener_btf(struct synshadow_event *e, struct 
 	e->flags |= SS_FLAG_QUEUES_VALID;
 }
 
+static __always_inline bool is_self_check(__u16 local_port)
+{
+	return ss_config.self_check_port && ss_config.self_check_port == local_port;
+}
+
+/* Owner filters for the current task: the one calling listen(), or accept()
+ * on a listener that started before tracing. */
+static __always_inline bool current_task_wanted(void)
+{
+	char comm[16];
+
+	if (!(ss_config.filters & SS_FILTER_OWNER))
+		return true;
+	if ((ss_config.filters & SS_FILTER_PID) && (bpf_get_current_pid_tgid() >> 32) != ss_config.pid)
+		return false;
+	if (ss_config.filters & SS_FILTER_COMM) {
+		bpf_get_current_comm(comm, sizeof(comm));
+#pragma unroll
+		for (int i = 0; i < 16; i++) {
+			if (comm[i] != ss_config.comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	if ((ss_config.filters & SS_FILTER_CGROUP) &&
+	    bpf_get_current_ancestor_cgroup_id(ss_config.cgroup_level) != ss_config.cgroup_id)
+		return false;
+	return true;
+}
+
+/* Owner filters for a listener: decided at listen() and kept with its owner
+ * (or written by the loader for listeners found by the snapshot). */
+static __always_inline bool listener_owner_wanted(__u64 listener, __u16 local_port)
+{
+	struct synshadow_listener_owner *owner;
+
+	if (!(ss_config.filters & SS_FILTER_OWNER) || is_self_check(local_port))
+		return true;
+	owner = bpf_map_lookup_elem(&listener_owners, &listener);
+	return owner && owner->wanted;
+}
+
+/* Every per-listener filter: port, netns and owner. */
 static __always_inline bool listener_wanted(const struct sock *listener)
 {
-	return flow_wanted(BPF_CORE_READ(listener, __sk_common.skc_num), sock_netns(listener));
+	__u16 port = BPF_CORE_READ(listener, __sk_common.skc_num);
+
+	return flow_wanted(port, sock_netns(listener)) && listener_owner_wanted((__u64)listener, port);
+}
+
+static __always_inline bool local_addr_matches(const struct synshadow_event *e)
+{
+	if (e->family == AF_INET)
+		return *(const __u32 *)e->local_addr == *(const volatile __u32 *)ss_config.local_addr;
+	return *(const __u64 *)e->local_addr == *(const volatile __u64 *)ss_config.local_addr &&
+	       *(const __u64 *)(e->local_addr + 8) == *(const volatile __u64 *)(ss_config.local_addr + 8);
+}
+
+/* Family and local-address filters for a flow (after normalize_family: a v4
+ * client of a dual-stack listener is an IPv4 flow). */
+static __always_inline bool flow_address_wanted(const struct synshadow_event *e)
+{
+	if (!(ss_config.filters & (SS_FILTER_FAMILY | SS_FILTER_LOCAL_ADDR)) || is_self_check(e->local_port))
+		return true;
+	if ((ss_config.filters & SS_FILTER_FAMILY) && e->family != ss_config.family)
+		return false;
+	return !(ss_config.filters & SS_FILTER_LOCAL_ADDR) || local_addr_matches(e);
+}
+
+/* The same for a listener's own events: a wildcard listener can carry any
+ * local address, and an IPv6 one IPv4 clients too (dual stack). */
+static __always_inline bool listener_address_wanted(const struct synshadow_event *e)
+{
+	const __u64 *addr = (const __u64 *)e->local_addr;
+
+	if (!(ss_config.filters & (SS_FILTER_FAMILY | SS_FILTER_LOCAL_ADDR)) || is_self_check(e->local_port))
+		return true;
+	if ((ss_config.filters & SS_FILTER_FAMILY) && e->family != ss_config.family &&
+	    !(e->family == AF_INET6 && ss_config.family == AF_INET))
+		return false;
+	if (!(ss_config.filters & SS_FILTER_LOCAL_ADDR) || (addr[0] == 0 && addr[1] == 0))
+		return true;
+	return local_addr_matches(e);
+}
+
+static __always_inline void note_filtered_flow(const struct synshadow_event *e, __u64 cookie)
+{
+	__u32 zero = 0;
+	struct flow_key *slot = bpf_map_lookup_elem(&filtered_flow, &zero);
+
+	if (slot)
+		flow_key_from_event(slot, e, cookie);
+}
+
+static __always_inline bool flow_was_filtered(const struct synshadow_event *e, __u64 cookie)
+{
+	__u32 zero = 0;
+	struct flow_key key;
+	const __u64 *slot = bpf_map_lookup_elem(&filtered_flow, &zero);
+	const __u64 *words = (const __u64 *)&key;
+
+	if (!slot)
+		return false;
+	flow_key_from_event(&key, e, cookie);
+#pragma unroll
+	for (int i = 0; i < sizeof(key) / 8; i++)
+		if (slot[i] != words[i])
+			return false;
+	return true;
 }
 
 /* ---- tracepoint tier: cgroup_skb ingress -------------------------------- */
@@ -454,7 +571,6 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	else
 		return 1;
 
-	count_hook(SS_HOOK_CGROUP_SKB_INGRESS);
 	e = event_reserve(kind, SS_HOOK_CGROUP_SKB_INGRESS);
 	if (!e)
 		return 1;
@@ -470,6 +586,13 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	e->remote_port = ((__u16)header[l4] << 8) | header[l4 + 1];
 	e->local_port = ((__u16)header[l4 + 2] << 8) | header[l4 + 3];
 	e->tcp_flags = tcp_flags;
+	if (!flow_address_wanted(e) || !listener_owner_wanted((__u64)tp, e->local_port)) {
+		note_filtered_flow(e, sk->__sk_common.skc_net.net->net_cookie);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		count_filtered();
+		return 1;
+	}
+	count_hook(SS_HOOK_CGROUP_SKB_INGRESS);
 	fill_listener_btf(e, tp);
 	if (kind == SS_EVENT_SYN)
 		remember_flow(e, sk->__sk_common.skc_net.net->net_cookie);
@@ -549,11 +672,16 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops)
 		count_filtered();
 		return;
 	}
-	count_hook(SS_HOOK_SOCKOPS_LISTEN);
 	e = event_reserve(SS_EVENT_LISTEN_START, SS_HOOK_SOCKOPS_LISTEN);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, (struct sock_common *)tp);
+	if (!listener_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		count_filtered();
+		return;
+	}
+	count_hook(SS_HOOK_SOCKOPS_LISTEN);
 	fill_listener(e, (struct sock *)tp);
 	e->new_state = BPF_TCP_LISTEN;
 	event_submit(e);
@@ -572,10 +700,15 @@ static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind,
 		return;
 	fill_tuple_from_sock_ops(e, ops);
 	cookie = bpf_get_netns_cookie(ops);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		count_filtered();
+		return;
+	}
 	if (!recall_flow(e, cookie, false)) {
-		/* No SYN recorded for it, though both ran in this softirq: its
-		 * netns was filtered out, or the flow table evicted it (a loss). */
-		if (ss_config.netns)
+		/* No SYN recorded for it, though both ran in this softirq: it
+		 * was filtered out, or the flow table evicted it (a loss). */
+		if (ss_config.netns || flow_was_filtered(e, cookie))
 			count_filtered();
 		else
 			count_correlation_miss();
@@ -614,9 +747,19 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 	fill_tuple_from_sock_ops(e, ops);
 	e->child = (__u64)tp;
 	cookie = bpf_get_netns_cookie(ops);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		count_filtered();
+		return;
+	}
 	if (recall_flow(e, cookie, true)) {
 		fill_owner(e, e->listener);
 		fill_queues(e, (struct sock *)e->listener);
+	} else if ((ss_config.filters & SS_FILTER_OWNER) && flow_was_filtered(e, cookie)) {
+		/* Its ACK was turned away by the owner filters an instant ago. */
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		count_filtered();
+		return;
 	} else {
 		/* A handshake already under way when tracing began: user space
 		 * finds the listener from the snapshot, by the 4-tuple. */
@@ -678,6 +821,7 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 		owner.tgid = bpf_get_current_pid_tgid() >> 32;
 		owner.netns = sock_netns((struct sock *)sk);
 		bpf_get_current_comm(owner.comm, sizeof(owner.comm));
+		owner.wanted = current_task_wanted();
 		bpf_map_update_elem(&listener_owners, &sk, &owner, BPF_ANY);
 		return 0;
 	}
@@ -689,13 +833,20 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 
 		if (!port && owner)
 			port = owner->port;
-		if (!flow_wanted(port, sock_netns((struct sock *)sk)))
+		if (!flow_wanted(port, sock_netns((struct sock *)sk)) || !listener_owner_wanted(sk, port)) {
+			bpf_map_delete_elem(&listener_owners, &sk);
 			return 0;
-		count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
+		}
 		e = event_reserve_in_task(SS_EVENT_LISTEN_STOP, SS_HOOK_TP_INET_SOCK_SET_STATE);
 		if (e) {
 			fill_tuple_from_sock(e, (struct sock_common *)sk);
 			e->local_port = port;
+			if (!listener_address_wanted(e)) {
+				bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+				bpf_map_delete_elem(&listener_owners, &sk);
+				return 0;
+			}
+			count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 			fill_listener(e, (struct sock *)sk);
 			e->old_state = oldstate;
 			e->new_state = newstate;
@@ -746,11 +897,15 @@ int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 
 	if (!listener_wanted(listener))
 		return 0;
-	count_hook(SS_HOOK_TP_RETRANSMIT_SYNACK);
 	e = event_reserve_in_task(SS_EVENT_SYNACK_RETRANSMIT, SS_HOOK_TP_RETRANSMIT_SYNACK);
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, &req->__req_common);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	count_hook(SS_HOOK_TP_RETRANSMIT_SYNACK);
 	fill_listener(e, listener);
 	e->request = (__u64)req;
 	e->detail = BPF_CORE_READ(req, num_retrans);
@@ -787,14 +942,14 @@ int ss_kfree_skb(void *args)
 		return 0;
 	if (!listener || !listener_wanted(listener))
 		return 0;
-	count_hook(SS_HOOK_TP_KFREE_SKB);
 	e = event_reserve_in_task(SS_EVENT_DROP, SS_HOOK_TP_KFREE_SKB);
 	if (!e)
 		return 0;
-	if (!fill_tuple_from_skb(e, skb)) {
+	if (!fill_tuple_from_skb(e, skb) || !flow_address_wanted(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
+	count_hook(SS_HOOK_TP_KFREE_SKB);
 	if (state == BPF_TCP_NEW_SYN_RECV)
 		e->request = (__u64)sk;
 	fill_listener(e, listener);
@@ -845,7 +1000,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		if (family != AF_INET && family != AF_INET6)
 			return 0;
 		netns = sock_netns(child);
-		if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), netns))
+		if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), netns) || !current_task_wanted())
 			return 0;
 	}
 	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
@@ -853,6 +1008,10 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
+	if (!queued && !flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
 	e->child = child_key;
 	e->netns = netns;
 	e->detail = fd;
@@ -917,7 +1076,14 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, skc);
+	if (kind == SS_EVENT_SNAPSHOT_LISTENER ? !listener_address_wanted(e) : !flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
 	e->new_state = state;
+	/* Owner filters: the owner of a listener older than the session is
+	 * found from /proc by user space, which applies them to these records
+	 * and writes the verdict into listener_owners. */
 	if (kind == SS_EVENT_SNAPSHOT_LISTENER) {
 		fill_listener(e, listener);
 		/* The socket inode lets user space name the owning process. */
@@ -949,14 +1115,14 @@ static __always_inline void on_conn_request_entry(const struct sock *sk, const s
 
 	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
 		return;
-	count_hook(SS_HOOK_CONN_REQUEST_ENTRY);
 	e = event_reserve_in_task(SS_EVENT_SYN, SS_HOOK_CONN_REQUEST_ENTRY);
 	if (!e)
 		return;
-	if (!fill_tuple_from_skb(e, skb)) {
+	if (!fill_tuple_from_skb(e, skb) || !flow_address_wanted(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
+	count_hook(SS_HOOK_CONN_REQUEST_ENTRY);
 	fill_listener(e, sk);
 	remember_flow(e, sock_netns_cookie(sk));
 	event_submit(e);
@@ -969,11 +1135,14 @@ static __always_inline void on_conn_request_exit(const struct sock *sk, const st
 
 	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
 		return;
-	count_hook(SS_HOOK_CONN_REQUEST_EXIT);
 	e = event_reserve_in_task(SS_EVENT_CONN_REQUEST_DONE, SS_HOOK_CONN_REQUEST_EXIT);
 	if (!e)
 		return;
-	fill_tuple_from_skb(e, skb);
+	if (fill_tuple_from_skb(e, skb) && !flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	count_hook(SS_HOOK_CONN_REQUEST_EXIT);
 	fill_listener(e, sk);
 	e->result = ret;
 	event_submit(e);
@@ -985,11 +1154,15 @@ static __always_inline void on_reqsk_hash_add(const struct sock *sk, const struc
 
 	if (!listener_wanted(sk))
 		return;
-	count_hook(SS_HOOK_REQSK_HASH_ADD);
 	e = event_reserve_in_task(SS_EVENT_REQUEST_QUEUED, SS_HOOK_REQSK_HASH_ADD);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, &req->__req_common);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	count_hook(SS_HOOK_REQSK_HASH_ADD);
 	fill_listener(e, sk);
 	e->request = (__u64)req;
 	event_submit(e);
@@ -1002,14 +1175,14 @@ static __always_inline void on_check_req_entry(const struct sock *sk, const stru
 
 	if (!listener_wanted(sk))
 		return;
-	count_hook(SS_HOOK_CHECK_REQ_ENTRY);
 	e = event_reserve_in_task(SS_EVENT_ACK, SS_HOOK_CHECK_REQ_ENTRY);
 	if (!e)
 		return;
-	if (!fill_tuple_from_skb(e, skb)) {
+	if (!fill_tuple_from_skb(e, skb) || !flow_address_wanted(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
+	count_hook(SS_HOOK_CHECK_REQ_ENTRY);
 	if (e->tcp_flags & TCPF_RST)
 		e->kind = SS_EVENT_RST;
 	else if (e->tcp_flags & TCPF_SYN)
@@ -1028,11 +1201,15 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 
 	if (!listener_wanted(sk))
 		return;
-	count_hook(SS_HOOK_CHECK_REQ_EXIT);
 	e = event_reserve_in_task(SS_EVENT_CHECK_REQ_DONE, SS_HOOK_CHECK_REQ_EXIT);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, &req->__req_common);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	count_hook(SS_HOOK_CHECK_REQ_EXIT);
 	fill_listener(e, sk);
 	e->request = (__u64)req;
 	e->result = ret;
@@ -1050,11 +1227,15 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 
 	if (!ret || !listener_wanted(sk))
 		return;
-	count_hook(SS_HOOK_CSK_ACCEPT_EXIT);
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT);
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	count_hook(SS_HOOK_CSK_ACCEPT_EXIT);
 	fill_listener(e, sk);
 	e->child = ret;
 	e->result = ret;

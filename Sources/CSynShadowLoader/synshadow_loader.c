@@ -223,11 +223,18 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 		.tier = (uint16_t)options->tier,
 		.wakeup_bytes = options->wakeup_bytes ? options->wakeup_bytes : (1u << 20),
 		.self_check_port = options->self_check_port,
+		.filters = options->filters,
+		.family = options->family,
+		.cgroup_level = options->cgroup_level,
+		.pid = options->pid,
+		.cgroup_id = options->cgroup_id,
 	};
 	struct bpf_map *events;
 	size_t i;
 	int err;
 
+	memcpy(config.comm, options->comm, sizeof(config.comm));
+	memcpy(config.local_addr, options->local_addr, sizeof(config.local_addr));
 	*out = NULL;
 	last_log_length = 0;
 	last_log[0] = '\0';
@@ -365,9 +372,9 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 }
 
 int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
-				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm)
+				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm, int wanted)
 {
-	struct synshadow_listener_owner owner = { .tgid = tgid, .netns = netns, .port = port };
+	struct synshadow_listener_owner owner = { .tgid = tgid, .netns = netns, .port = port, .wanted = wanted != 0 };
 
 	strncpy(owner.comm, comm, sizeof(owner.comm) - 1);
 	return bpf_map_update_elem(loader->owners_fd, &listener, &owner, BPF_ANY) ? -errno : 0;

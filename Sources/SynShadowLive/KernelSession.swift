@@ -19,6 +19,8 @@ public struct SessionOptions: Sendable {
     public var cgroupRoot: String
     /// A port let through the filters for the start-up self-check.
     public var selfCheckPort: UInt16 = 0
+    public var addressFilter = AddressFilter()
+    public var ownerFilter = OwnerFilter()
 
     public init(tier: Tier, port: UInt16? = nil, netns: UInt32? = nil, cgroupRoot: String) {
         self.tier = tier
@@ -53,6 +55,7 @@ public final class KernelSession {
                 cOptions.ring_bytes = options.ringBytes
                 cOptions.wakeup_bytes = options.wakeupBytes
                 cOptions.self_check_port = options.selfCheckPort
+                options.applyFilters(to: &cOptions)
                 cOptions.cgroup_path = cgroupPath
                 cOptions.on_record = recordCallback
                 cOptions.context = Unmanaged.passUnretained(batch).toOpaque()
@@ -144,10 +147,11 @@ public final class KernelSession {
     public var undecodableRecords: Int { batch.undecodable }
     public var lastDecodingError: EventDecodingError? { batch.lastDecodingError }
 
-    /// Tells the kernel side who owns a listener found by the snapshot.
-    public func setOwner(of listener: UInt64, pid: UInt32, netns: UInt32, port: UInt16, comm: String) {
+    /// Tells the kernel side who owns a listener found by the snapshot, and
+    /// whether it passes the owner filters.
+    public func setOwner(of listener: UInt64, pid: UInt32, netns: UInt32, port: UInt16, comm: String, wanted: Bool) {
         guard let loader else { return }
-        _ = comm.withCString { ss_loader_set_listener_owner(loader, listener, pid, netns, port, $0) }
+        _ = comm.withCString { ss_loader_set_listener_owner(loader, listener, pid, netns, port, $0, wanted ? 1 : 0) }
     }
 
     /// The running kernel's name for an `skb_drop_reason` value.
@@ -204,5 +208,38 @@ extension SessionError {
         default:
             return SessionError("\(tier.name) tier: \(message)", fix: "rerun with --verbose for the verifier's log", detail: log)
         }
+    }
+}
+
+extension SessionOptions {
+    /// The address and owner filters, as the kernel side's configuration.
+    fileprivate func applyFilters(to options: inout ss_loader_options) {
+        var filters: UInt32 = 0
+        if let family = addressFilter.family {
+            filters |= UInt32(SS_FILTER_FAMILY.rawValue)
+            options.family = family.rawValue
+        }
+        if let address = addressFilter.localAddress {
+            filters |= UInt32(SS_FILTER_LOCAL_ADDR.rawValue)
+            withUnsafeMutableBytes(of: &options.local_addr) { bytes in
+                for (index, byte) in address.bytes.enumerated() { bytes[index] = byte }
+            }
+        }
+        if let pid = ownerFilter.pid {
+            filters |= UInt32(SS_FILTER_PID.rawValue)
+            options.pid = pid
+        }
+        if let comm = ownerFilter.comm {
+            filters |= UInt32(SS_FILTER_COMM.rawValue)
+            withUnsafeMutableBytes(of: &options.comm) { bytes in
+                for (index, byte) in comm.utf8.prefix(15).enumerated() { bytes[index] = byte }
+            }
+        }
+        if let cgroup = ownerFilter.cgroup {
+            filters |= UInt32(SS_FILTER_CGROUP.rawValue)
+            options.cgroup_id = cgroup.id
+            options.cgroup_level = cgroup.level
+        }
+        options.filters = UInt16(filters)
     }
 }

@@ -23,6 +23,8 @@ public final class LiveTracer {
         public var tier: Tier?
         public var port: UInt16?
         public var netns: UInt32?
+        public var addressFilter = AddressFilter()
+        public var ownerFilter = OwnerFilter()
         /// Milliseconds between drains when nobody forces a wake-up: the
         /// bound on live-output latency.
         public var drainIntervalMilliseconds: Int32 = 100
@@ -47,6 +49,14 @@ public final class LiveTracer {
     private var ownership: ListenerOwnership?
     private var reportedLoss: UInt64 = 0
     private var patched: [KernelEvent] = []
+    /// Listeners older than the session that the owner filters turned away
+    /// (netns and port), so their queued requests and children go too.
+    private var unwantedListeners: Set<ListenerPlace> = []
+
+    private struct ListenerPlace: Hashable {
+        var netns: UInt32
+        var port: UInt16
+    }
 
     public init(configuration: Configuration) throws(SessionError) {
         self.configuration = configuration
@@ -58,6 +68,8 @@ public final class LiveTracer {
             cgroupRoot: cgroupRoot)
         options.ringBytes = configuration.ringBytes
         options.selfCheckPort = selfCheck.port
+        options.addressFilter = configuration.addressFilter
+        options.ownerFilter = configuration.ownerFilter
         selection = try TierSelector.open(requested: configuration.tier, options: options)
         selection.session.keepsRawRecords = configuration.keepsRawRecords
         ownNetns = NetworkNamespace.inode(ofPath: "/proc/self/ns/net") ?? 0
@@ -95,7 +107,7 @@ public final class LiveTracer {
     public func drainOnce(into consumer: EventConsumer, timeoutMilliseconds: Int32) throws {
         try session.drain(timeoutMilliseconds: timeoutMilliseconds) { events, raw in
             guard !events.isEmpty else { return }
-            if events.contains(where: { isSelfCheck($0) || $0.kind == .snapshotListener }) {
+            if events.contains(where: { isSelfCheck($0) || $0.kind.isSnapshot }) {
                 deliverFiltered(events, raw: raw, to: consumer)
             } else {
                 consumer.consume(events, rawRecords: raw)
@@ -113,13 +125,22 @@ public final class LiveTracer {
     }
 
     /// The slow path, only for batches holding self-check or snapshot records:
-    /// hides the self-check's own traffic and names pre-existing listeners' owners.
+    /// hides the self-check's own traffic, names pre-existing listeners'
+    /// owners and applies the owner filters to them.
     private func deliverFiltered(_ events: [KernelEvent], raw: [UInt8], to consumer: EventConsumer) {
         patched.removeAll(keepingCapacity: true)
         var keptRaw: [UInt8] = []
         for event in events where !isSelfCheck(event) {
             var event = event
-            if event.kind == .snapshotListener { nameOwner(of: &event) }
+            if event.kind == .snapshotListener && !nameOwner(of: &event) {
+                unwantedListeners.insert(ListenerPlace(netns: event.flow.netns, port: event.flow.localPort))
+                continue
+            }
+            if event.kind.isSnapshot && event.kind != .snapshotListener && !unwantedListeners.isEmpty,
+                unwantedListeners.contains(ListenerPlace(netns: event.flow.netns, port: event.flow.localPort))
+            {
+                continue
+            }
             patched.append(event)
             // Re-encoded so a recording carries the owner named here too.
             if !raw.isEmpty { keptRaw += EventCodec.encode(event) }
@@ -131,14 +152,22 @@ public final class LiveTracer {
         event.flow.localPort == selfCheck.port && (event.flow.netns == ownNetns || event.flow.netns == 0)
     }
 
-    private func nameOwner(of event: inout KernelEvent) {
+    /// Names the owner of a listener found by the snapshot; false when the
+    /// owner filters turn it away (an owner that cannot be found never passes them).
+    private func nameOwner(of event: inout KernelEvent) -> Bool {
         if ownership == nil { ownership = ListenerOwnership() }
-        guard event.result > 0, let owner = ownership?.owner(ofSocketInode: UInt64(event.result)) else { return }
+        let filter = configuration.ownerFilter
+        guard event.result > 0, let owner = ownership?.owner(ofSocketInode: UInt64(event.result)) else {
+            return !filter.isActive
+        }
+        let wanted = filter.admits(pid: owner.pid, comm: owner.comm)
         event.pid = owner.pid
         event.comm = ProcessName(owner.comm)
         event.flags.insert(.ownerKnown)
         session.setOwner(
-            of: event.listener, pid: owner.pid, netns: event.flow.netns, port: event.flow.localPort, comm: owner.comm)
+            of: event.listener, pid: owner.pid, netns: event.flow.netns, port: event.flow.localPort, comm: owner.comm,
+            wanted: wanted)
+        return wanted
     }
 }
 

@@ -17,11 +17,11 @@ struct LiveRun {
 
     func run() throws {
         SignalTrap.install()
-        var configuration = tracing.tracerConfiguration()
-        configuration.ringBytes = ringMegabytes << 20
-        configuration.keepsRawRecords = recordPath != nil
         let tracer: LiveTracer
         do {
+            var configuration = try tracing.tracerConfiguration()
+            configuration.ringBytes = ringMegabytes << 20
+            configuration.keepsRawRecords = recordPath != nil
             tracer = try LiveTracer(configuration: configuration)
         } catch {
             throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))

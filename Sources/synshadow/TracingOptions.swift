@@ -20,6 +20,36 @@ struct TracingOptions: ParsableArguments {
             valueName: "netns"))
     var netns: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Trace only connections to this local address (IPv4 or IPv6; filtered in the kernel).",
+            discussion: "Listeners bound to a wildcard address stay in view; only their flows are filtered.",
+            valueName: "address"))
+    var localAddress: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Trace only ipv4 or ipv6 connections (filtered in the kernel). A v4 client of a dual-stack listener is ipv4.",
+            valueName: "family"))
+    var family: String?
+
+    @Option(help: ArgumentHelp("Trace only listeners owned by this process id (filtered in the kernel).", valueName: "pid"))
+    var pid: UInt32?
+
+    @Option(
+        help: ArgumentHelp(
+            "Trace only listeners owned by processes with this name, as in /proc/PID/comm (filtered in the kernel).",
+            valueName: "name"))
+    var comm: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Trace only listeners opened in this cgroup v2 directory or below it: a container or a service (filtered in the kernel).",
+            discussion:
+                "A path under the cgroup v2 mount, or one as /proc/PID/cgroup prints it, e.g. /system.slice/nginx.service.",
+            valueName: "path"))
+    var cgroup: String?
+
     @Flag(help: "On failure, also print libbpf's and the verifier's messages.")
     var verbose = false
 
@@ -31,6 +61,32 @@ struct TracingOptions: ParsableArguments {
         if let netns, resolvedNetns(netns) == nil {
             throw ValidationError("--netns '\(netns)' is neither a namespace file nor an inode number")
         }
+        if let family, AddressFamily(name: family) == nil {
+            throw ValidationError("unknown --family '\(family)': use ipv4 or ipv6")
+        }
+        if let localAddress {
+            guard let address = Self.parsedAddress(localAddress) else {
+                throw ValidationError("--local-address '\(localAddress)' is not an IPv4 or IPv6 address")
+            }
+            if let family, AddressFamily(name: family) != address.family {
+                throw ValidationError("--local-address \(localAddress) is not an \(family) address")
+            }
+        }
+        if pid == 0 { throw ValidationError("--pid must be a process id (1 or more)") }
+        if let comm, comm.isEmpty || comm.utf8.count > 15 {
+            throw ValidationError("--comm must be 1 to 15 bytes: the kernel keeps no more of a process name")
+        }
+    }
+
+    /// An address and its family; an IPv4-mapped IPv6 address is IPv4, as the kernel reports its flows.
+    static func parsedAddress(_ text: String) -> (address: IPAddress, family: AddressFamily)? {
+        guard let address = IPAddress(text) else { return nil }
+        guard text.contains(":") else { return (address, .ipv4) }
+        let bytes = address.bytes
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+            return (IPAddress(bytes: Array(bytes[12..<16]) + [UInt8](repeating: 0, count: 12)), .ipv4)
+        }
+        return (address, .ipv6)
     }
 
     var requestedTier: Tier? { Tier(name: tier) }
@@ -42,7 +98,15 @@ struct TracingOptions: ParsableArguments {
         return NetworkNamespace.inode(ofPath: text)
     }
 
-    func tracerConfiguration() -> LiveTracer.Configuration {
-        LiveTracer.Configuration(tier: requestedTier, port: port, netns: netnsInode)
+    func tracerConfiguration() throws(SessionError) -> LiveTracer.Configuration {
+        var configuration = LiveTracer.Configuration(tier: requestedTier, port: port, netns: netnsInode)
+        let address = localAddress.flatMap(Self.parsedAddress)
+        configuration.addressFilter = AddressFilter(
+            family: family.flatMap(AddressFamily.init(name:)) ?? address?.family, localAddress: address?.address)
+        configuration.ownerFilter = OwnerFilter(
+            pid: pid, comm: comm, cgroup: try cgroup.map { path throws(SessionError) in
+                try OwnerFilter.cgroup(named: path, root: try Preflight.cgroupRoot())
+            })
+        return configuration
     }
 }

@@ -32,6 +32,13 @@ struct ss_loader_options {
 	uint32_t ring_bytes;		/* ring buffer size (power of two), 0 = default */
 	uint32_t wakeup_bytes;		/* force a wake-up once this much is pending */
 	uint16_t self_check_port;	/* passes the filters: the start-up proof */
+	uint16_t filters;		/* enum synshadow_filter: the filters below in force */
+	uint8_t family;			/* SS_FILTER_FAMILY */
+	uint8_t cgroup_level;		/* SS_FILTER_CGROUP */
+	uint32_t pid;			/* SS_FILTER_PID */
+	uint64_t cgroup_id;		/* SS_FILTER_CGROUP */
+	char comm[16];			/* SS_FILTER_COMM */
+	uint8_t local_addr[16];		/* SS_FILTER_LOCAL_ADDR */
 	const char *cgroup_path;	/* cgroup v2 mount to attach sock_ops/cgroup_skb */
 	ss_record_fn on_record;
 	void *context;
@@ -55,9 +62,10 @@ int ss_loader_snapshot(struct ss_loader *loader);
 /* Sums the per-CPU counters. */
 int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum);
 
-/* Tells the kernel side who owns a listener found by the snapshot. */
+/* Tells the kernel side who owns a listener found by the snapshot, and
+ * whether it passes the owner filters (decided by user space from /proc). */
 int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
-				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm);
+				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm, int wanted);
 
 /* Name of an skb_drop_reason value from the running kernel's BTF, without
  * the SKB_DROP_REASON_ prefix; NULL when unknown. */

@@ -12,4 +12,13 @@ public enum AddressFamily: UInt8, Sendable, Codable {
         case .ipv6: "ipv6"
         }
     }
+
+    /// Parses "ipv4" or "ipv6" (also "4", "6", "inet", "inet6"), as users type them.
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "ipv4", "4", "inet": self = .ipv4
+        case "ipv6", "6", "inet6": self = .ipv6
+        default: return nil
+        }
+    }
 }

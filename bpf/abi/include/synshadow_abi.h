@@ -132,7 +132,7 @@ struct synshadow_counters {
 	ss_u64 hook_hits[SS_HOOK_MAX];	/* every time a hook ran past its filters */
 	ss_u64 events;			/* records submitted */
 	ss_u64 lost;			/* records that could not be reserved: ring buffer full */
-	ss_u64 filtered;		/* records dropped by the port/netns filter */
+	ss_u64 filtered;		/* records dropped by a filter (port, netns, address, family, owner) */
 	ss_u64 correlation_misses;	/* a step whose earlier step was not in the flow table */
 	ss_u64 wakeups;			/* forced consumer wake-ups */
 };
@@ -145,18 +145,40 @@ struct synshadow_listener_owner {
 	ss_u32 netns;
 	char comm[16];
 	ss_u16 port;
-	ss_u16 reserved;
+	ss_u8 wanted;		/* passes the owner filters (pid, comm, cgroup) */
+	ss_u8 reserved;
 	ss_u32 reserved2;
 };
 
 /* Load-time configuration, written into .rodata before the object loads. */
+/* Which filters a session applies beyond port and netns (bits of
+ * synshadow_config.filters). The owner filters are decided once per listener,
+ * when it starts listening (in the owner's own process context), and kept in
+ * the listener_owners map; the others are checked per flow. */
+enum synshadow_filter {
+	SS_FILTER_FAMILY = 1 << 0,	/* flows of this address family only */
+	SS_FILTER_LOCAL_ADDR = 1 << 1,	/* flows to this local address only */
+	SS_FILTER_PID = 1 << 2,		/* listeners owned by this process */
+	SS_FILTER_COMM = 1 << 3,	/* listeners owned by a process of this name */
+	SS_FILTER_CGROUP = 1 << 4,	/* listeners opened in this cgroup or below it */
+};
+
+#define SS_FILTER_OWNER (SS_FILTER_PID | SS_FILTER_COMM | SS_FILTER_CGROUP)
+
 struct synshadow_config {
 	ss_u32 netns;			/* 0 = all network namespaces */
 	ss_u16 port;			/* listener port, 0 = all */
 	ss_u16 tier;			/* enum synshadow_tier */
 	ss_u32 wakeup_bytes;		/* wake the consumer once this much is pending */
 	ss_u16 self_check_port;		/* start-up self-check listener: passes the filters */
+	ss_u16 filters;			/* enum synshadow_filter */
+	ss_u8 family;			/* SS_FILTER_FAMILY: AF_INET or AF_INET6 */
+	ss_u8 cgroup_level;		/* SS_FILTER_CGROUP: depth below the cgroup v2 root */
 	ss_u16 reserved;
+	ss_u32 pid;			/* SS_FILTER_PID: the owner's tgid */
+	ss_u64 cgroup_id;		/* SS_FILTER_CGROUP: the cgroup's id (its inode) */
+	char comm[16];			/* SS_FILTER_COMM */
+	ss_u8 local_addr[16];		/* SS_FILTER_LOCAL_ADDR: IPv4 in the first 4 bytes */
 };
 
 #endif /* SYNSHADOW_ABI_H */
