@@ -118,7 +118,7 @@ struct TopScreen {
             scalars.append(scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value) ? "?" : scalar)
         }
         let clean = String(scalars)
-        return clean.count <= width ? clean : String(clean.prefix(max(width, 0)))
+        return clean.count <= width ? clean : trimTrailing(String(clean.prefix(max(width, 0))))
     }
 
     private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -39,14 +39,17 @@ public struct LatencyHistogram: Sendable, Hashable {
 
     /// The bucket holding `nanoseconds`: the first whose upper bound is not
     /// below it, or the overflow bucket (binary search: it runs per connection).
-    @inline(__always)
     public static func bucketIndex(nanoseconds: UInt64) -> Int {
-        let bounds = upperBounds
+        upperBounds.withUnsafeBufferPointer { bucketIndex(nanoseconds: nanoseconds, bounds: $0) }
+    }
+
+    @inline(__always)
+    static func bucketIndex(nanoseconds: UInt64, bounds: UnsafeBufferPointer<UInt64>) -> Int {
         var low = 0
         var high = bounds.count
         while low < high {
-            let middle = (low + high) / 2
-            if nanoseconds > bounds[middle] { low = middle + 1 } else { high = middle }
+            let middle = (low &+ high) &>> 1
+            if nanoseconds > bounds[middle] { low = middle &+ 1 } else { high = middle }
         }
         return low
     }
