@@ -32,6 +32,9 @@ extension LiveKernelTests {
             defer {
                 _ = try? tmuxRun(["kill-session", "-t", session])
                 _ = try? tmuxRun(["kill-server"])
+                // kill-server leaves its socket behind.
+                let socketDirectory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+                try? FileManager.default.removeItem(atPath: "\(socketDirectory)/tmux-\(getuid())/\(session)")
                 try? FileManager.default.removeItem(atPath: errors)
             }
             let before = KernelSession.loadedProgramCount()
