@@ -61,6 +61,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // The command line's pure parts (the `top` screen), without the kernel.
+        .testTarget(
+            name: "SynShadowCLITests",
+            dependencies: ["synshadow", "SynShadowCore"]
+        ),
         .testTarget(
             name: "SynShadowLiveTests",
             dependencies: ["SynShadowCore", "SynShadowLive"]

@@ -14,6 +14,8 @@ struct LiveRun {
     var ringMegabytes: UInt32
     var acceptThresholdMilliseconds: UInt64
     var recordPath: String?
+    /// A view that reads the model as the run goes (`top`); nil prints as usual.
+    var observer: (any LiveRunObserver)? = nil
 
     func run() throws {
         SignalTrap.install()
@@ -43,7 +45,7 @@ struct LiveRun {
         }
         let events = EventFormatter(origin: tracer.origin, dropReasons: dropReasons)
         let findings = FindingFormatter(origin: tracer.origin)
-        let (json, showEvents, showFindings) = (self.json, self.showEvents, self.showFindings)
+        let (json, showEvents, showFindings, observer) = (self.json, self.showEvents, self.showFindings, self.observer)
         let driver = ModelDriver(
             configuration: ModelConfiguration(
                 tier: tracer.tier, acceptLatencyThreshold: acceptThresholdMilliseconds * 1_000_000,
@@ -55,6 +57,7 @@ struct LiveRun {
                 Terminal.flush()
             },
             onFindings: { batch in
+                observer?.noteFindings(batch)
                 guard showFindings else { return }
                 for finding in batch { Terminal.output(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
                 Terminal.flush()
@@ -71,8 +74,10 @@ struct LiveRun {
         if let recordPath { Terminal.note("recording to \(recordPath)") }
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
         try tracer.run(into: driver) {
-            SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
+            if let observer, !observer.drained(tracer: tracer, driver: driver) { return true }
+            return SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
         }
+        observer?.stopped()
         let counters = tracer.session.counters()
         tracer.close()
         try driver.finish(

@@ -16,9 +16,10 @@ struct SynShadowCommand: ParsableCommand {
               synshadow                      # the live demo (same as `synshadow demo`)
               synshadow trace --port 8080    # every handshake to port 8080, live
               synshadow trace --json         # one JSON object per line, for jq and log shippers
+              synshadow top                  # a live per-listener view: queues, rates, drops, latency
               synshadow trace --tier kprobe  # force an attach tier (default: the richest that loads)
             """,
-        subcommands: [DemoCommand.self, TraceCommand.self, RecordCommand.self, ReplayCommand.self, ValidateCommand.self, BenchCommand.self],
+        subcommands: [DemoCommand.self, TraceCommand.self, TopCommand.self, RecordCommand.self, ReplayCommand.self, ValidateCommand.self, BenchCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 }

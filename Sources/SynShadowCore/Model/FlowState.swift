@@ -57,4 +57,6 @@ struct FlowFlags: OptionSet {
     static let childEventSeen = FlowFlags(rawValue: 1 << 11)
     /// A failed syncookie ACK already reported (once per flow).
     static let cookieFailed = FlowFlags(rawValue: 1 << 12)
+    /// Its first event was its SYN (`firstTime` is the SYN's time).
+    static let synSeen = FlowFlags(rawValue: 1 << 13)
 }

@@ -76,6 +76,10 @@ extension ModelCore {
     private mutating func acceptChild(_ slot: UInt32, _ event: KernelEvent) {
         reportSlowAcceptIfDue(slot, acceptedAt: event)
         let flow = flows.record(slot)
+        // A child from the snapshot (or queued across a loss) has no known creation time.
+        let created = flow.pointee.stepTime
+        let waitKnown = !flow.pointee.flags.contains(.fromSnapshot) && event.timestamp >= created
+        activity.noteAccept(flow.pointee.listener, wait: waitKnown ? event.timestamp - created : nil)
         if !closedChildren.isEmpty { closedChildren.removeValue(forKey: flow.pointee.identity) }
         uncountChild(flow)
         flow.pointee.state = .accepted

@@ -363,6 +363,8 @@ extension ModelCore {
     /// left the request queue, the child joined the accept queue.
     mutating func makeChild(_ slot: UInt32, child: UInt64, _ event: KernelEvent) {
         let flow = flows.record(slot)
+        let sinceSYN = flow.pointee.flags.contains(.synSeen) && event.timestamp >= flow.pointee.firstTime
+        activity.noteHandshake(flow.pointee.listener, duration: sinceSYN ? event.timestamp - flow.pointee.firstTime : nil)
         uncountRequest(flow)
         clearTolerances(flow)
         countChild(flow)

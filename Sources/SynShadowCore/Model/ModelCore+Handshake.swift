@@ -14,10 +14,12 @@ extension ModelCore {
                 tallies.unmatchedSegments &+= 1
                 return
             }
+            activity.noteSYN(flows.record(slot).pointee.listener)
             observe(flows.record(slot).pointee.listener, event)
             return
         }
         guard let listenerSlot = listenerSlot(for: event) else { return }
+        activity.noteSYN(listenerSlot)
         observe(listenerSlot, event)
         guard let slot = found else {
             guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
@@ -57,6 +59,8 @@ extension ModelCore {
     private mutating func beginSYN(_ slot: UInt32, _ event: KernelEvent) {
         let flow = flows.record(slot)
         flow.pointee.state = .synReceived
+        // The flow's first time is this SYN's: its handshake time is measurable.
+        flow.pointee.flags.insert(.synSeen)
         noteStep(flow, event)
         noteFigures(flow, event)
         // Whether the request queue was full decides cookie or drop; the

@@ -49,6 +49,7 @@ extension ModelCore {
             findingCounts.append(contentsOf: repeatElement(0, count: needed - findingCounts.count))
         }
         for index in Int(slot) * kinds..<needed { findingCounts[index] = 0 }
+        activity.reset(slot)
         noteOwner(slot, event)
         noteLimit(slot, event)
         return slot

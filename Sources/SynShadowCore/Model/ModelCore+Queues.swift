@@ -29,6 +29,7 @@ extension ModelCore {
     mutating func observe(_ slot: UInt32, _ event: KernelEvent) {
         guard event.flags.contains(.queuesValid) else { return }
         noteLimit(slot, event)
+        activity.noteQueues(slot, event.queues)
         let owner = listener(slot)
         guard owner.pointee.isOpen else { return }
         writeOffUnknownRequests(owner)

@@ -8,6 +8,7 @@ extension ModelCore {
         step: HandshakeStep? = nil, evidence: () -> [Evidence], explanation: () -> String
     ) {
         tallies.findings[Int(kind.rawValue)] &+= 1
+        if let slot { activity.noteFinding(slot, kind) }
         if kind.requiresCompleteStream && flowIsOld {
             tallies.suppressed &+= 1
             return

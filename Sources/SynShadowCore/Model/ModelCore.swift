@@ -38,6 +38,8 @@ struct ModelCore: ~Copyable {
     /// Findings reported per listener slot and kind (for the per-listener limit).
     var findingCounts: [UInt32] = []
     var globalFindingCounts = [UInt32](repeating: 0, count: FindingKind.allCases.count)
+    /// What each listener slot has been doing (for `top` and metrics).
+    var activity = ListenerActivityTable()
 
     init(configuration: ModelConfiguration) {
         self.configuration = configuration
@@ -129,6 +131,19 @@ struct ModelCore: ~Copyable {
         if count > 0 { held.removeFirst(count) }
     }
 
+    /// Every listener the model holds, with what it has been doing.
+    func listenerActivity() -> [ListenerActivity] {
+        listeners.liveSlots.map { slot in
+            let record = listener(slot)
+            var value = activity.snapshot(
+                slot, listener: summary(of: slot), isOpen: record.pointee.isOpen,
+                backlog: record.pointee.limitKnown ? record.pointee.limit : nil)
+            value.modelRequestQueue = Int(record.pointee.requests)
+            value.modelAcceptQueue = Int(record.pointee.children)
+            return value
+        }
+    }
+
     var statistics: ModelStatistics {
         var statistics = ModelStatistics()
         statistics.events = tallies.events
@@ -160,7 +175,8 @@ struct ModelCore: ~Copyable {
     var memoryFootprint: MemoryFootprint {
         MemoryFootprint(
             flowRecordBytes: flows.recordBytes, flowIndexBytes: flows.indexBytes,
-            timerBytes: deadlines.allocatedBytes + flows.orderBytes, listenerBytes: listeners.allocatedBytes,
+            timerBytes: deadlines.allocatedBytes + flows.orderBytes,
+            listenerBytes: listeners.allocatedBytes + activity.allocatedBytes,
             trackedFlows: flows.count)
     }
 }

@@ -49,6 +49,13 @@ public final class ShadowModel {
         core.takeFindings()
     }
 
+    /// Every listener the model holds (closed ones until it forgets them),
+    /// with counts since tracing began, queue figures and latencies. Cheap
+    /// enough for once a second; not meant per event.
+    public func listenerActivity() -> [ListenerActivity] {
+        core.listenerActivity()
+    }
+
     /// Counters of events, findings, loss and eviction.
     public var statistics: ModelStatistics { core.statistics }
 

@@ -1,0 +1,148 @@
+/// What each listener has been doing, in flat buffers parallel to the
+/// listener table (indexed by slot, reset when a slot is reused): the hot
+/// path only increments plain counters and histogram buckets through
+/// pointers, with no allocation, hashing or copy-on-write checks;
+/// `ListenerActivity` values are built only when someone asks (`snapshot`).
+struct ListenerActivityTable: ~Copyable {
+    /// The fixed-size part of one listener's activity.
+    struct Counters {
+        var syns: UInt64 = 0
+        var handshakes: UInt64 = 0
+        var accepts: UInt64 = 0
+        /// The kernel's latest figures; `noFigure` until an event carried them.
+        var kernelRequests: UInt32 = Counters.noFigure
+        var kernelChildren: UInt32 = Counters.noFigure
+        var handshakeCount: UInt64 = 0
+        var handshakeSum: UInt64 = 0
+        var acceptWaitCount: UInt64 = 0
+        var acceptWaitSum: UInt64 = 0
+
+        static let noFigure = UInt32.max
+    }
+
+    private let kinds = FindingKind.allCases.count
+    private let buckets = LatencyHistogram.bucketCount
+    /// The histogram bounds, copied once so a lookup touches no global.
+    private let bounds: UnsafeMutableBufferPointer<UInt64>
+    private var capacity = 0
+    private var counters: UnsafeMutablePointer<Counters>
+    /// `kinds` counts per slot, by `FindingKind` raw value.
+    private var findings: UnsafeMutablePointer<UInt64>
+    /// Two histograms per slot (handshake time, then accept wait), `buckets` each.
+    private var histograms: UnsafeMutablePointer<UInt64>
+
+    init() {
+        bounds = .allocate(capacity: LatencyHistogram.upperBounds.count)
+        _ = bounds.initialize(from: LatencyHistogram.upperBounds)
+        counters = .allocate(capacity: 0)
+        findings = .allocate(capacity: 0)
+        histograms = .allocate(capacity: 0)
+    }
+
+    deinit {
+        bounds.deallocate()
+        counters.deallocate()
+        findings.deallocate()
+        histograms.deallocate()
+    }
+
+    /// Zeroes a slot for a new listener, growing the buffers to reach it.
+    mutating func reset(_ slot: UInt32) {
+        let index = Int(slot)
+        if index >= capacity { grow(to: max(index + 1, capacity * 2, 16)) }
+        counters[index] = Counters()
+        (findings + index * kinds).update(repeating: 0, count: kinds)
+        (histograms + index * 2 * buckets).update(repeating: 0, count: 2 * buckets)
+    }
+
+    private mutating func grow(to newCapacity: Int) {
+        let newCounters = UnsafeMutablePointer<Counters>.allocate(capacity: newCapacity)
+        newCounters.moveInitialize(from: counters, count: capacity)
+        (newCounters + capacity).initialize(repeating: Counters(), count: newCapacity - capacity)
+        counters.deallocate()
+        counters = newCounters
+        findings = Self.grown(findings, from: capacity * kinds, to: newCapacity * kinds)
+        histograms = Self.grown(histograms, from: capacity * 2 * buckets, to: newCapacity * 2 * buckets)
+        capacity = newCapacity
+    }
+
+    private static func grown(_ old: UnsafeMutablePointer<UInt64>, from: Int, to: Int) -> UnsafeMutablePointer<UInt64> {
+        let new = UnsafeMutablePointer<UInt64>.allocate(capacity: to)
+        new.moveInitialize(from: old, count: from)
+        (new + from).initialize(repeating: 0, count: to - from)
+        old.deallocate()
+        return new
+    }
+
+    @inline(__always)
+    func noteSYN(_ slot: UInt32) {
+        counters[Int(slot)].syns &+= 1
+    }
+
+    @inline(__always)
+    func noteQueues(_ slot: UInt32, _ figures: QueueFigures) {
+        let entry = counters + Int(slot)
+        entry.pointee.kernelRequests = figures.requestQueue
+        entry.pointee.kernelChildren = figures.acceptQueue
+    }
+
+    /// A child created; `duration` is SYN → child when the flow's SYN was seen.
+    @inline(__always)
+    func noteHandshake(_ slot: UInt32, duration: UInt64?) {
+        let entry = counters + Int(slot)
+        entry.pointee.handshakes &+= 1
+        guard let duration else { return }
+        entry.pointee.handshakeCount &+= 1
+        entry.pointee.handshakeSum &+= duration
+        histograms[Int(slot) * 2 * buckets + bucket(duration)] &+= 1
+    }
+
+    /// A child accepted; `wait` is child → accept when its creation was seen.
+    @inline(__always)
+    func noteAccept(_ slot: UInt32, wait: UInt64?) {
+        let entry = counters + Int(slot)
+        entry.pointee.accepts &+= 1
+        guard let wait else { return }
+        entry.pointee.acceptWaitCount &+= 1
+        entry.pointee.acceptWaitSum &+= wait
+        histograms[(Int(slot) * 2 + 1) * buckets + bucket(wait)] &+= 1
+    }
+
+    @inline(__always)
+    func noteFinding(_ slot: UInt32, _ kind: FindingKind) {
+        findings[Int(slot) * kinds + Int(kind.rawValue)] &+= 1
+    }
+
+    @inline(__always)
+    private func bucket(_ nanoseconds: UInt64) -> Int {
+        LatencyHistogram.bucketIndex(nanoseconds: nanoseconds, bounds: UnsafeBufferPointer(bounds))
+    }
+
+    /// The activity of one slot as a public value (allocates; not per event).
+    func snapshot(_ slot: UInt32, listener: ListenerSummary, isOpen: Bool, backlog: UInt32?) -> ListenerActivity {
+        let index = Int(slot)
+        let figures = counters[index]
+        var byKind: [FindingKind: UInt64] = [:]
+        for kind in FindingKind.allCases {
+            let count = findings[index * kinds + Int(kind.rawValue)]
+            if count > 0 { byKind[kind] = count }
+        }
+        let handshakeStart = histograms + index * 2 * buckets
+        let acceptStart = handshakeStart + buckets
+        return ListenerActivity(
+            listener: listener, isOpen: isOpen, backlog: backlog,
+            kernelRequestQueue: figures.kernelRequests == Counters.noFigure ? nil : Int(figures.kernelRequests),
+            kernelAcceptQueue: figures.kernelChildren == Counters.noFigure ? nil : Int(figures.kernelChildren),
+            syns: figures.syns, handshakes: figures.handshakes, accepts: figures.accepts, findings: byKind,
+            handshakeTime: LatencyHistogram(
+                counts: Array(UnsafeBufferPointer(start: handshakeStart, count: buckets)),
+                count: figures.handshakeCount, sumNanoseconds: figures.handshakeSum),
+            acceptWait: LatencyHistogram(
+                counts: Array(UnsafeBufferPointer(start: acceptStart, count: buckets)),
+                count: figures.acceptWaitCount, sumNanoseconds: figures.acceptWaitSum))
+    }
+
+    var allocatedBytes: Int {
+        capacity * (MemoryLayout<Counters>.stride + (kinds + 2 * buckets) * 8)
+    }
+}
