@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SynShadowCore
 import SynShadowLive
+import SynShadowMetrics
 
 /// What `trace` and `record` share: start a tracer, feed the model, print,
 /// stop on a signal or a deadline, detach, summarise.
@@ -14,9 +15,14 @@ struct LiveRun {
     var ringMegabytes: UInt32
     var acceptThresholdMilliseconds: UInt64
     var recordPath: String?
+    var metrics = MetricsOptions()
 
     func run() throws {
         SignalTrap.install()
+        // Before any BPF is loaded: a port in use fails fast.
+        let exporter = try metrics.makeExporter()
+        var finalSnapshot: MetricsSnapshot?
+        defer { exporter?.finish(final: finalSnapshot) }
         var configuration = tracing.tracerConfiguration()
         configuration.ringBytes = ringMegabytes << 20
         configuration.keepsRawRecords = recordPath != nil
@@ -55,6 +61,7 @@ struct LiveRun {
                 Terminal.flush()
             },
             onFindings: { batch in
+                exporter?.log(batch)
                 guard showFindings else { return }
                 for finding in batch { Terminal.output(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
                 Terminal.flush()
@@ -70,8 +77,11 @@ struct LiveRun {
         }
         if let recordPath { Terminal.note("recording to \(recordPath)") }
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
+        let release = kernelRelease()
+        let snapshot = { MetricsSnapshot(driver.model, tier: tracer.tier, kernelRelease: release) }
         try tracer.run(into: driver) {
-            SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
+            exporter?.offer(now: monotonicNanoseconds(), snapshot: snapshot)
+            return SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
         }
         let counters = tracer.session.counters()
         tracer.close()
@@ -79,6 +89,7 @@ struct LiveRun {
             summary: TraceSummary(
                 events: counters.events, lostEvents: counters.lost, endMonotonicNanoseconds: monotonicNanoseconds(),
                 counters: ["filtered": counters.filtered, "correlation_misses": counters.correlationMisses]))
+        if exporter != nil { finalSnapshot = snapshot() }
         Terminal.note(
             "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
                 + "\(driver.findingCount) findings")
