@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // SynShadow: watches the kernel's TCP passive open with eBPF and checks it,
 // live, against a shadow model. Data flows one way:
@@ -15,6 +15,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        // Metrics out: Prometheus text on a small HTTP server, and OTLP/HTTP
+        // (only that trait: no gRPC in the build).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The event ABI shared with the BPF programs: bpf/abi/include/synshadow_abi.h.
@@ -46,11 +53,24 @@ let package = Package(
             name: "SynShadowLive",
             dependencies: ["SynShadowCore", "CSynShadowLoader", "CSynShadowSystem", "SynShadowBPFObject"]
         ),
+        // The figures out of the process: Prometheus endpoint and OTLP export.
+        .target(
+            name: "SynShadowMetrics",
+            dependencies: [
+                "SynShadowCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         .executableTarget(
             name: "synshadow",
             dependencies: [
                 "SynShadowCore",
                 "SynShadowLive",
+                "SynShadowMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +88,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SynShadowLiveTests",
-            dependencies: ["SynShadowCore", "SynShadowLive"]
+            dependencies: ["SynShadowCore", "SynShadowLive", .product(name: "FlyingFox", package: "FlyingFox")]
+        ),
+        .testTarget(
+            name: "SynShadowMetricsTests",
+            dependencies: ["SynShadowCore", "SynShadowMetrics"]
         ),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SynShadowCore
 import SynShadowLive
+import SynShadowMetrics
 
 /// What `trace` and `record` share: start a tracer, feed the model, print,
 /// stop on a signal or a deadline, detach, summarise.
@@ -16,9 +17,14 @@ struct LiveRun {
     var recordPath: String?
     /// A view that reads the model as the run goes (`top`); nil prints as usual.
     var observer: (any LiveRunObserver)? = nil
+    var metrics = MetricsOptions()
 
     func run() throws {
         SignalTrap.install()
+        // Before any BPF is loaded: a port in use fails fast.
+        let exporter = try metrics.makeExporter()
+        var finalSnapshot: MetricsSnapshot?
+        defer { exporter?.finish(final: finalSnapshot) }
         let tracer: LiveTracer
         do {
             var configuration = try tracing.tracerConfiguration()
@@ -58,6 +64,7 @@ struct LiveRun {
             },
             onFindings: { batch in
                 observer?.noteFindings(batch)
+                exporter?.log(batch)
                 guard showFindings else { return }
                 for finding in batch { Terminal.output(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
                 Terminal.flush()
@@ -73,7 +80,10 @@ struct LiveRun {
         }
         if let recordPath { Terminal.note("recording to \(recordPath)") }
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
+        let release = kernelRelease()
+        let snapshot = { MetricsSnapshot(driver.model, tier: tracer.tier, kernelRelease: release) }
         try tracer.run(into: driver) {
+            exporter?.offer(now: monotonicNanoseconds(), snapshot: snapshot)
             if let observer, !observer.drained(tracer: tracer, driver: driver) { return true }
             return SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
         }
@@ -84,6 +94,7 @@ struct LiveRun {
             summary: TraceSummary(
                 events: counters.events, lostEvents: counters.lost, endMonotonicNanoseconds: monotonicNanoseconds(),
                 counters: ["filtered": counters.filtered, "correlation_misses": counters.correlationMisses]))
+        if exporter != nil { finalSnapshot = snapshot() }
         Terminal.note(
             "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
                 + "\(driver.findingCount) findings")

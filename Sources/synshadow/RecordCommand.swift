@@ -27,12 +27,15 @@ struct RecordCommand: ParsableCommand {
 
     @OptionGroup var tracing: TracingOptions
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup(title: "Metrics") var metrics: MetricsOptions
 
     func validate() throws { try outputOptions.check() }
 
     func run() throws {
         do {
-            try outputOptions.liveRun(tracing: tracing, recordPath: output, quiet: !events).run()
+            var run = outputOptions.liveRun(tracing: tracing, recordPath: output, quiet: !events)
+            run.metrics = metrics
+            try run.run()
         } catch let error as TraceFileError {
             throw ExitCode(Terminal.fail(SessionError("cannot write \(output): \(error)"), verbose: false))
         }

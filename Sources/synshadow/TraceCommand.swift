@@ -19,16 +19,21 @@ struct TraceCommand: ParsableCommand {
               sudo synshadow trace --findings-only --accept-threshold-ms 50
               sudo synshadow trace --json --duration 60 > handshakes.jsonl
               sudo synshadow trace --netns /var/run/netns/blue
+              sudo synshadow trace --metrics-listen 127.0.0.1:9464 --findings-only
+              sudo synshadow trace --otlp-endpoint http://127.0.0.1:4318
             """
     )
 
     @OptionGroup var tracing: TracingOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Metrics") var metrics: MetricsOptions
 
     func validate() throws { try output.check() }
 
     func run() throws {
-        try output.liveRun(tracing: tracing, recordPath: nil).run()
+        var run = output.liveRun(tracing: tracing, recordPath: nil)
+        run.metrics = metrics
+        try run.run()
     }
 }
 
