@@ -38,6 +38,8 @@ struct ModelCore: ~Copyable {
     /// Findings reported per listener slot and kind (for the per-listener limit).
     var findingCounts: [UInt32] = []
     var globalFindingCounts = [UInt32](repeating: 0, count: FindingKind.allCases.count)
+    /// The counter claims of one namespace, when `trace --counters` asks (see CounterLedger).
+    var ledger: CounterLedger?
 
     init(configuration: ModelConfiguration) {
         self.configuration = configuration
@@ -81,7 +83,9 @@ struct ModelCore: ~Copyable {
         case .ack: onACK(event)
         case .rst: onRST(event)
         case .checkRequestDone: onCheckRequestDone(event)
-        case .childCreated: onChildCreated(event)
+        case .childCreated:
+            if ledger?.netns == event.flow.netns { ledger?.countChild(at: event.timestamp) }
+            onChildCreated(event)
         case .childState: onChildState(event)
         case .accept: onAccept(event)
         case .drop: onDrop(event)
