@@ -13,7 +13,7 @@ let package = Package(
         .executable(name: "synshadow", targets: ["synshadow"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         // Metrics out: Prometheus text on a small HTTP server, and OTLP/HTTP
         // (only that trait: no gRPC in the build).

@@ -60,6 +60,14 @@ public final class ModelDriver: EventConsumer {
         if let recordError { throw recordError }
     }
 
+    /// Publishes findings made beside the model (`counter-mismatch`), in
+    /// the same stream and count as the model's own.
+    public func publish(_ findings: [Finding]) {
+        guard !findings.isEmpty else { return }
+        findingCount += findings.count
+        onFindings(findings)
+    }
+
     private func publish() {
         let findings = model.takeFindings()
         guard !findings.isEmpty else { return }

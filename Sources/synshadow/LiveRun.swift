@@ -18,6 +18,9 @@ struct LiveRun {
     /// A view that reads the model as the run goes (`top`); nil prints as usual.
     var observer: (any LiveRunObserver)? = nil
     var metrics = MetricsOptions()
+    /// `--counters`: seconds between cross-checks with the namespace's counters.
+    var countersInterval: Double?
+    var countersFault: CounterFault?
 
     func run() throws {
         SignalTrap.install()
@@ -38,7 +41,16 @@ struct LiveRun {
         Terminal.note(tracer.selection.summary)
 
         let dropReasons = tracer.session.dropReasonTable()
-        let settings = KernelSettingsReader.current()
+        var counterSource: NamespaceCounters?
+        if countersInterval != nil {
+            do {
+                counterSource = try NamespaceCounters(namespacePath: tracing.netnsPath)
+            } catch {
+                throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+            }
+        }
+        // The model judges the traced namespace by its own sysctls when it can read them.
+        let settings = counterSource?.settings ?? KernelSettingsReader.current()
         let recorder = try recordPath.map { path in
             try TraceFileWriter(
                 path: path,
@@ -79,11 +91,32 @@ struct LiveRun {
             throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
         }
         if let recordPath { Terminal.note("recording to \(recordPath)") }
+        let watch = counterSource.map { source in
+            CounterWatch(
+                source: source, model: driver.model, scope: tracing.counterScope,
+                interval: UInt64((countersInterval ?? CounterOptions.defaultInterval) * 1e9),
+                drainInterval: UInt64(tracer.configuration.drainIntervalMilliseconds) * 1_000_000, fault: countersFault)
+        }
+        if let watch { announce(watch) }
+        var watching = watch != nil
+        let counterLines = CounterFormatter(origin: tracer.origin, netns: watch?.source.inode ?? 0)
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
         let release = kernelRelease()
         let snapshot = { MetricsSnapshot(driver.model, tier: tracer.tier, kernelRelease: release) }
         try tracer.run(into: driver) {
             exporter?.offer(now: monotonicNanoseconds(), snapshot: snapshot)
+            if watching, let watch {
+                do {
+                    if let reading = try watch.poll() {
+                        Terminal.output(json ? counterLines.jsonLine(reading) : counterLines.humanLine(reading))
+                        driver.publish(reading.disagreements.map { $0.finding(at: reading.time) })
+                        Terminal.flush()
+                    }
+                } catch {
+                    Terminal.note("counters: \(error); the cross-check stops, tracing goes on")
+                    watching = false
+                }
+            }
             if let observer, !observer.drained(tracer: tracer, driver: driver) { return true }
             return SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
         }
@@ -98,5 +131,20 @@ struct LiveRun {
         Terminal.note(
             "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
                 + "\(driver.findingCount) findings")
+    }
+
+    /// Says once what the cross-check compares and what it cannot assert.
+    private func announce(_ watch: CounterWatch) {
+        let names = watch.check.counters.map(\.rawValue).joined(separator: ", ")
+        let seconds = countersInterval ?? CounterOptions.defaultInterval
+        Terminal.note("counters: comparing \(names) of netns \(watch.source.inode) every \(seconds) s")
+        if case .port(let port) = watch.check.scope {
+            Terminal.note(
+                "counters: --port \(port): the namespace's counters also count other ports, so only"
+                    + " \"the model claims no more than the kernel counted\" is checked")
+        }
+        if !watch.check.counters.contains(.syncookiesFailed) {
+            Terminal.note("counters: TcpExtSyncookiesFailed not compared: a failed cookie ACK reaches no probe of this tier")
+        }
     }
 }

@@ -12,7 +12,9 @@ struct TraceCommand: ParsableCommand {
             exist, then prints each step as the kernel takes it and each finding as the model makes \
             it: SYNs dropped on a full queue, syncookies, ACKs dropped, handshakes expired, children \
             reset while queued, slow accept(), and any disagreement between kernel and model. \
-            Ctrl-C (SIGINT) or SIGTERM detaches every probe and prints a summary on stderr.
+            Ctrl-C (SIGINT) or SIGTERM detaches every probe and prints a summary on stderr. \
+            --counters adds a periodic cross-check of the model's counts with the namespace's own \
+            nstat counters (a counters line, and a counter-mismatch finding when they disagree).
 
             EXAMPLES:
               sudo synshadow trace --port 443
@@ -21,25 +23,34 @@ struct TraceCommand: ParsableCommand {
               sudo synshadow trace --netns /var/run/netns/blue
               sudo synshadow trace --metrics-listen 127.0.0.1:9464 --findings-only
               sudo synshadow trace --otlp-endpoint http://127.0.0.1:4318
+              sudo synshadow trace --netns /var/run/netns/blue --counters
+              sudo synshadow trace --findings-only --json --counters 10
             """
     )
 
     @OptionGroup var tracing: TracingOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Metrics") var metrics: MetricsOptions
+    @OptionGroup var counters: CounterOptions
 
-    func validate() throws { try output.check() }
+    func validate() throws {
+        try output.check()
+        try counters.check()
+    }
 
     func run() throws {
         var run = output.liveRun(tracing: tracing, recordPath: nil)
         run.metrics = metrics
+        run.countersInterval = counters.interval
+        run.countersFault = counters.fault
         try run.run()
     }
 }
 
 /// Output and timing flags shared by `trace` and `record`.
 struct OutputOptions: ParsableArguments {
-    @Flag(help: "One JSON object per line (\"type\": \"event\", \"finding\" or \"loss\") instead of aligned text.")
+    @Flag(
+        help: "One JSON object per line (\"type\": \"event\", \"finding\", \"loss\" or \"counters\") instead of aligned text.")
     var json = false
 
     @Flag(help: "Print findings only, not every event.")

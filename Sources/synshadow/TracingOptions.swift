@@ -93,6 +93,17 @@ struct TracingOptions: ParsableArguments {
 
     var netnsInode: UInt32? { netns.flatMap(resolvedNetns) }
 
+    /// A file naming the --netns namespace (an inode number is looked up
+    /// among the tasks in it); nil without --netns.
+    var netnsPath: String? {
+        guard let netns else { return nil }
+        if let inode = UInt32(netns), inode > 0 { return NetworkNamespace.path(ofInode: inode) ?? netns }
+        return netns
+    }
+
+    /// What the traced events cover of the namespace's counters.
+    var counterScope: CounterScope { port.map(CounterScope.port) ?? .namespace }
+
     private func resolvedNetns(_ text: String) -> UInt32? {
         if let inode = UInt32(text), inode > 0 { return inode }
         return NetworkNamespace.inode(ofPath: text)

@@ -32,7 +32,7 @@ import Testing
 
     @Test func categoriesSeparateBehaviourFromDivergence() {
         let divergences = FindingKind.allCases.filter { $0.category == .divergence }
-        #expect(Set(divergences) == [.queueMismatch, .orphanEvent, .illegalTransition, .doubleAccept])
+        #expect(Set(divergences) == [.queueMismatch, .orphanEvent, .illegalTransition, .doubleAccept, .counterMismatch])
         #expect(FindingKind.synDropped.category == .behaviour)
         #expect(FindingKind.eventsLost.category == .observability)
         #expect(!FindingKind.eventsLost.requiresCompleteStream)

@@ -13,6 +13,9 @@ public struct Finding: Sendable, Hashable {
     public var evidence: [Evidence]
     public var counters: [KernelCounter]
     public var explanation: String
+    /// For `counter-mismatch`: the counter, both counts and the interval
+    /// (its evidence is /proc, not kernel events).
+    public var counterEvidence: CounterDisagreement?
 
     /// The stable string id (`syn-dropped-accept-queue-full`, `queue-mismatch`, ...).
     public var id: String { kind.identifier }
@@ -37,6 +40,7 @@ public struct Finding: Sendable, Hashable {
 extension Finding: Codable {
     private enum CodingKeys: String, CodingKey {
         case id, category, severity, step, timestamp, listener, flow, evidence, counters, explanation
+        case counterEvidence = "counter_evidence"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,6 +54,7 @@ extension Finding: Codable {
         evidence = try container.decode([Evidence].self, forKey: .evidence)
         counters = try container.decode([KernelCounter].self, forKey: .counters)
         explanation = try container.decode(String.self, forKey: .explanation)
+        counterEvidence = try container.decodeIfPresent(CounterDisagreement.self, forKey: .counterEvidence)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,5 +69,6 @@ extension Finding: Codable {
         try container.encode(evidence, forKey: .evidence)
         try container.encode(counters, forKey: .counters)
         try container.encode(explanation, forKey: .explanation)
+        try container.encodeIfPresent(counterEvidence, forKey: .counterEvidence)
     }
 }

@@ -30,6 +30,9 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
     case eventsLost
     case flowsEvicted
     case listenerLimit
+    // Divergence, found by `trace --counters` rather than by the model
+    // (appended: raw values are stable).
+    case counterMismatch
 
     /// The stable string id.
     public var identifier: String {
@@ -58,6 +61,7 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .eventsLost: "events-lost"
         case .flowsEvicted: "flows-evicted"
         case .listenerLimit: "listener-limit"
+        case .counterMismatch: "counter-mismatch"
         }
     }
 
@@ -68,7 +72,7 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
 
     public var category: FindingCategory {
         switch self {
-        case .queueMismatch, .orphanEvent, .illegalTransition, .doubleAccept: .divergence
+        case .queueMismatch, .orphanEvent, .illegalTransition, .doubleAccept, .counterMismatch: .divergence
         case .eventsLost, .flowsEvicted, .listenerLimit: .observability
         default: .behaviour
         }
@@ -79,7 +83,8 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .syncookieAccepted, .ackRejected, .ackIgnored, .embryonicReset, .childClosedWhileQueued,
             .packetDropped:
             .info
-        case .ackResetAcceptQueueFull, .queueMismatch, .orphanEvent, .illegalTransition, .doubleAccept:
+        case .ackResetAcceptQueueFull, .queueMismatch, .orphanEvent, .illegalTransition, .doubleAccept,
+            .counterMismatch:
             .error
         default:
             .warning
@@ -97,7 +102,7 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .acceptSlow, .doubleAccept: .accept
         case .listenerClosedWithQueue, .listenerLimit: .listen
         case .queueMismatch, .orphanEvent, .illegalTransition: .child
-        case .eventsLost, .flowsEvicted: .trace
+        case .eventsLost, .flowsEvicted, .counterMismatch: .trace
         }
     }
 
@@ -118,7 +123,8 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .childResetWhileQueued: [.establishedResets]
         case .listenerClosedWithQueue: [.establishedResets]
         case .ackIgnored, .childClosedWhileQueued, .acceptSlow, .packetDropped, .queueMismatch, .orphanEvent,
-            .illegalTransition, .doubleAccept, .eventsLost, .flowsEvicted, .listenerLimit:
+            .illegalTransition, .doubleAccept, .eventsLost, .flowsEvicted, .listenerLimit, .counterMismatch:
+            // counter-mismatch names the counter that disagreed in the finding itself.
             []
         }
     }
@@ -187,6 +193,8 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
             "the model dropped tracked flows to stay within its memory bound"
         case .listenerLimit:
             "a listener was not tracked because the listener limit was reached"
+        case .counterMismatch:
+            "a kernel counter of the traced namespace and the model's count for it disagreed for a whole interval"
         }
     }
 
@@ -223,6 +231,9 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
             "raise the model's flow limit, or narrow the filter"
         case .listenerLimit:
             "raise the model's listener limit, or narrow the filter"
+        case .counterMismatch:
+            "record the traffic (synshadow record) and report it with the trace file: a kernel path moves the"
+                + " counter without a step the model knows (or a probe misses one)"
         }
     }
 }

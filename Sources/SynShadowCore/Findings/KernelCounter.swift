@@ -13,4 +13,7 @@ public enum KernelCounter: String, Sendable, Codable, CaseIterable {
     case outResets = "TcpOutRsts"
     case synRetransmits = "TcpExtTCPSynRetrans"
     case requestQueueFullCookies = "TcpExtTCPReqQFullDoCookies"
+    /// Children created (`tcp_create_openreq_child`): no finding claims it,
+    /// the model counts the children it saw (`trace --counters`).
+    case passiveOpens = "TcpPassiveOpens"
 }

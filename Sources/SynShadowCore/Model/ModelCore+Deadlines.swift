@@ -22,6 +22,9 @@ extension ModelCore {
         let owner = listener(flow.pointee.listener)
         if !owner.pointee.isOpen && lane != .accepted {
             // The listener is gone; so is whatever the flow was waiting for.
+            // The kernel may have counted that step (a SYN dropped just
+            // before the close): the model can no longer say.
+            if lane == .settle, ledger?.netns == owner.pointee.netns { ledger?.doubt() }
             dropFlow(slot)
             return
         }
@@ -73,9 +76,16 @@ extension ModelCore {
                     evidence: { [stepEvidence] }) {
                     "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit))"
                 }
+                // The cookie itself was valid: cookie_v4_check counted it before syn_recv_sock overflowed.
+                if ledger?.netns == owner.pointee.netns, !isOld(flow) {
+                    ledger?.claim([.syncookiesReceived], decidedAt: now)
+                }
             } else if flow.pointee.flags.contains(.cookieFailed) {
                 // The kernel counts every failed ACK; the flow is reported once.
                 tallies.unmatchedSegments &+= 1
+                if ledger?.netns == owner.pointee.netns, !isOld(flow) {
+                    ledger?.claim([.syncookiesFailed], decidedAt: now)
+                }
             } else if configuration.kernel.syncookies != 0 {
                 flow.pointee.flags.insert(.cookieFailed)
                 report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),

@@ -303,6 +303,7 @@ extension ModelCore {
         } else if syncookies == nil && requestQueueFull {
             // Dropped or answered with a cookie: unknowable without the
             // sysctl. Nothing is reported; a later ACK or child tells.
+            if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
             silentCookie(slot)
             return
         } else {

@@ -33,6 +33,7 @@ extension ModelCore {
         record.resyncNotBefore = now
         guard let slot = listeners.add(record) else {
             tallies.refusedListeners &+= 1
+            if ledger?.netns == event.flow.netns { ledger?.doubt() }
             if globalFindingCounts[Int(FindingKind.listenerLimit.rawValue)] == 0 {
                 let key = event.flow
                 let limit = configuration.maximumListeners

@@ -9,10 +9,16 @@ extension ModelCore {
     ) {
         tallies.findings[Int(kind.rawValue)] &+= 1
         if let slot { activity.noteFinding(slot, kind) }
+        let countsInLedger = !kind.counters.isEmpty && ledger != nil
+            && ledger?.netns == (slot.map { listener($0).pointee.netns } ?? key?.netns)
         if kind.requiresCompleteStream && flowIsOld {
             tallies.suppressed &+= 1
+            // The kernel counted what the model no longer dares to claim.
+            if countsInLedger { ledger?.doubt() }
             return
         }
+        // Counted even past the per-listener limit: the claim stands, only its text is spared.
+        if countsInLedger { ledger?.claim(kind.counters, decidedAt: now) }
         if kind.category == .divergence, let slot, listener(slot).pointee.isResyncing {
             tallies.suppressed &+= 1
             return

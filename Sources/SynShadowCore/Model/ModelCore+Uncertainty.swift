@@ -7,6 +7,7 @@ extension ModelCore {
     mutating func noteLoss(count: UInt64, at time: UInt64) {
         tallies.lostEvents &+= count
         tallies.lossReports &+= 1
+        ledger?.doubt()
         if time > now { now = time }
         for slot in listeners.liveSlots where listener(slot).pointee.isOpen { enterResync(slot) }
         var kept: [Finding] = []
@@ -44,6 +45,7 @@ extension ModelCore {
     mutating func noteEviction(of slot: UInt32) {
         let owner = listener(slot)
         guard owner.pointee.isOpen else { return }
+        if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
         enterResync(slot)
         guard !owner.pointee.evictionReported else { return }
         owner.pointee.evictionReported = true

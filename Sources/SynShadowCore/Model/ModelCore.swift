@@ -40,6 +40,8 @@ struct ModelCore: ~Copyable {
     var globalFindingCounts = [UInt32](repeating: 0, count: FindingKind.allCases.count)
     /// What each listener slot has been doing (for `top` and metrics).
     var activity = ListenerActivityTable()
+    /// The counter claims of one namespace, when `trace --counters` asks (see CounterLedger).
+    var ledger: CounterLedger?
 
     init(configuration: ModelConfiguration) {
         self.configuration = configuration
@@ -83,7 +85,9 @@ struct ModelCore: ~Copyable {
         case .ack: onACK(event)
         case .rst: onRST(event)
         case .checkRequestDone: onCheckRequestDone(event)
-        case .childCreated: onChildCreated(event)
+        case .childCreated:
+            if ledger?.netns == event.flow.netns { ledger?.countChild(at: event.timestamp) }
+            onChildCreated(event)
         case .childState: onChildState(event)
         case .accept: onAccept(event)
         case .drop: onDrop(event)

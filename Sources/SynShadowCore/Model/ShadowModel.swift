@@ -56,6 +56,18 @@ public final class ShadowModel {
         core.listenerActivity()
     }
 
+    /// Starts (or restarts) counting, for namespace `netns`, what the kernel's
+    /// counters should do from event time `cut` on (`trace --counters`).
+    /// `decisionLag` bounds how late the model decides a step (settle window
+    /// plus the consumer's drain delay); `eventSkew` how far a child's event
+    /// may be from its counter increment.
+    public func startCounterLedger(netns: UInt32, at cut: UInt64, decisionLag: UInt64, eventSkew: UInt64) {
+        core.ledger = CounterLedger(netns: netns, cut: cut, decisionLag: decisionLag, eventSkew: eventSkew)
+    }
+
+    /// The claims counted since `startCounterLedger`, nil before.
+    public var counterLedger: CounterLedger? { core.ledger }
+
     /// Counters of events, findings, loss and eviction.
     public var statistics: ModelStatistics { core.statistics }
 

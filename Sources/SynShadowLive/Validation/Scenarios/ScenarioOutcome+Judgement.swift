@@ -29,11 +29,12 @@ extension ScenarioOutcome {
             let moved = counterDeltas[name] ?? 0
             require(moved == expected, "kernel \(name) moved \(moved), the traffic should move it \(expected)")
         }
+        let claims = CounterClaims(findings)
         for counter in expectation.comparedCounters {
-            let claimed = findings.filter { $0.counters.contains(counter) }.count
+            let claimed = claims[counter]
             let moved = counterDeltas[counter.rawValue] ?? 0
             require(
-                Int64(claimed) == moved,
+                claimed == moved,
                 "\(counter.rawValue): kernel +\(moved), the model's findings claim \(claimed)")
         }
         require(lostEvents == 0, "\(lostEvents) events lost while the scenario ran")

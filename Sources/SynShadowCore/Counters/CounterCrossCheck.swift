@@ -1,0 +1,114 @@
+/// Compares, reading after reading, the kernel's counters of one namespace
+/// with the model's ledger for it, and says when they disagree for longer
+/// than any delay explains. Pure: the caller reads /proc and the model.
+///
+/// Fairness, so it never cries wolf:
+/// - every count is cumulative since a base reading taken right after a drain;
+/// - skew: the kernel counts first, the model a drain and a settle window
+///   later, so each side gets a whole interval to catch up — the model is
+///   short only if it still lacks, now, what the kernel had counted at the
+///   previous reading; it is over only if what it had claimed at the
+///   previous reading is still more than the kernel counts now;
+/// - claims decided right after the base may belong to it (ambiguous): they
+///   excuse a shortfall but never count as an excess;
+/// - any doubt in the ledger (loss, eviction, a withheld inference) withholds
+///   the comparison and takes a new base;
+/// - with `--port` the counters cover more than the model sees: only an
+///   excess can be asserted.
+public struct CounterCrossCheck: Sendable {
+    public let counters: [KernelCounter]
+    public let scope: CounterScope
+    private var fault: CounterFault?
+    private var base: NetstatSnapshot?
+    private var baseTime: UInt64 = 0
+    private var previous: (time: UInt64, kernel: [KernelCounter: Int64], settled: CounterClaims)?
+
+    public init(counters: [KernelCounter], scope: CounterScope, fault: CounterFault? = nil) {
+        self.counters = counters
+        self.scope = scope
+        self.fault = fault
+    }
+
+    /// The counters a tier can account for one by one. In the function tiers
+    /// a failed syncookie ACK never reaches a probed function, so
+    /// TcpExtSyncookiesFailed is left out there.
+    public static func comparableCounters(for tier: Tier) -> [KernelCounter] {
+        var counters: [KernelCounter] = [
+            .passiveOpens, .listenOverflows, .listenDrops, .requestQueueFullDrop, .syncookiesSent,
+            .syncookiesReceived, .embryonicResets,
+        ]
+        if tier == .tracepoint { counters.append(.syncookiesFailed) }
+        return counters
+    }
+
+    /// Takes `kernel` (read at event time `time`, right after a drain) and
+    /// the model's ledger, which must have been restarted at the base time
+    /// whenever a reading asked for it (`nil`: none yet).
+    public mutating func compare(kernel: NetstatSnapshot, ledger: CounterLedger?, at time: UInt64) -> CounterReading {
+        guard let base, let ledger, ledger.cut == baseTime else {
+            return rebase(kernel, at: time, status: .baseline, reason: nil, rows: [])
+        }
+        var total = ledger.total
+        var settled = ledger.settled
+        if let skew = fault?.skew {
+            total = total + skew
+            settled = settled + skew
+        }
+        let kernelDeltas = Dictionary(uniqueKeysWithValues: counters.map { ($0, kernel[$0.rawValue] - base[$0.rawValue]) })
+        let rows = counters.map {
+            CounterReading.Row(
+                counter: $0, kernelDelta: kernelDeltas[$0] ?? 0, modelCount: total[$0], ambiguous: ledger.ambiguous[$0])
+        }
+        guard ledger.doubts == 0 else {
+            return rebase(
+                kernel, at: time, status: .withheld,
+                reason: "the model was uncertain \(ledger.doubts) time(s) since the base (lost events,"
+                    + " evicted flows or a withheld inference)", rows: rows)
+        }
+        var disagreements: [CounterDisagreement] = []
+        if let previous {
+            let interval = time &- previous.time
+            for counter in counters {
+                let kernelNow = kernelDeltas[counter] ?? 0
+                let kernelBefore = previous.kernel[counter] ?? 0
+                if scope == .namespace, kernelBefore > total[counter] {
+                    disagreements.append(
+                        CounterDisagreement(
+                            counter: counter, direction: .modelMissed, kernelDelta: kernelNow,
+                            modelCount: total[counter], interval: interval))
+                } else if previous.settled[counter] > kernelNow {
+                    disagreements.append(
+                        CounterDisagreement(
+                            counter: counter, direction: .modelExceeded, kernelDelta: kernelNow,
+                            modelCount: total[counter], interval: interval))
+                }
+            }
+        }
+        if !disagreements.isEmpty {
+            // One fault, one finding: the next interval starts afresh.
+            fault = nil
+            var reading = rebase(kernel, at: time, status: .mismatch, reason: nil, rows: rows)
+            reading.disagreements = disagreements
+            return reading
+        }
+        let reading = CounterReading(
+            status: .agree, time: time, since: baseTime, interval: previous.map { time &- $0.time } ?? 0,
+            scope: scope, rows: rows, disagreements: [], reason: nil, restartsLedger: false)
+        previous = (time, kernelDeltas, settled)
+        return reading
+    }
+
+    private mutating func rebase(
+        _ kernel: NetstatSnapshot, at time: UInt64, status: CounterReading.Status, reason: String?,
+        rows: [CounterReading.Row]
+    ) -> CounterReading {
+        let interval = previous.map { time &- $0.time } ?? 0
+        let since = baseTime
+        base = kernel
+        baseTime = time
+        previous = (time, [:], CounterClaims())
+        return CounterReading(
+            status: status, time: time, since: status == .baseline ? time : since, interval: interval, scope: scope,
+            rows: rows, disagreements: [], reason: reason, restartsLedger: true)
+    }
+}
