@@ -171,8 +171,11 @@ static __always_inline struct synshadow_event *event_reserve(__u8 kind, __u8 hoo
 	if (!e) {
 		struct synshadow_counters *c = local_counters();
 
-		if (c)
+		if (c) {
 			c->lost++;
+			if (kind < SS_EVENT_KIND_MAX)
+				c->lost_by_kind[kind]++;
+		}
 		return NULL;
 	}
 	__builtin_memset(e, 0, sizeof(*e));

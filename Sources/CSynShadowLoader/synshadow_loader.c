@@ -366,6 +366,8 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 		sum->filtered += per_cpu[cpu].filtered;
 		sum->correlation_misses += per_cpu[cpu].correlation_misses;
 		sum->wakeups += per_cpu[cpu].wakeups;
+		for (i = 0; i < SS_EVENT_KIND_MAX; i++)
+			sum->lost_by_kind[i] += per_cpu[cpu].lost_by_kind[i];
 	}
 	free(per_cpu);
 	return 0;

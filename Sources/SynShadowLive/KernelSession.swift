@@ -133,6 +133,11 @@ public final class KernelSession {
         result.filtered = sum.filtered
         result.correlationMisses = sum.correlation_misses
         result.wakeups = sum.wakeups
+        withUnsafeBytes(of: sum.lost_by_kind) { raw in
+            for index in 0..<result.lostByKind.count {
+                result.lostByKind[index] = raw.load(fromByteOffset: index * 8, as: UInt64.self)
+            }
+        }
         return result
     }
 

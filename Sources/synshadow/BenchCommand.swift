@@ -27,8 +27,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Client threads making connections.")
     var clients: Int = 2
 
+    @Option(help: "SYNs in the forced-loss flood (a namespace of its own, a 64 KiB ring).")
+    var floodSyns: Int = 50_000
+
     @Flag(help: "Skip the bpftrace comparison.")
     var noBpftrace = false
+
+    func validate() throws {
+        guard seconds > 0, rounds > 0, clients > 0 else {
+            throw ValidationError("--seconds, --rounds and --clients must be positive")
+        }
+        guard floodSyns > 0 else { throw ValidationError("--flood-syns must be positive") }
+    }
 
     func run() throws {
         var untraced: [Double] = []
@@ -68,6 +78,13 @@ struct BenchCommand: ParsableCommand {
             table.add("bpftrace printing each event connections/s", String(format: "%.0f", median(bpftraced)), String(format: "%.3f", median(bpftraced) / base))
         }
         table.add("events traced / lost at that rate", "\(events) / \(lost)", "")
+        let flood = try SynFloodLoss.measure(syns: floodSyns)
+        table.add(
+            "SYN flood, 64 KiB ring: SYNs at listener", "\(flood.synsAtListener)",
+            "\(flood.synsSent) sent, netns of its own")
+        table.add(
+            "  SYN records delivered + counted lost", "\(flood.synRecordsDelivered) + \(flood.synRecordsLost)",
+            flood.isExact ? "exact" : "MISMATCH")
         let pipeline = PipelineThroughput.measure(records: recorded, tier: tracedTier)
         table.add("decode + model, one core (events/s)", String(format: "%.0f", pipeline.eventsPerSecond), "\(pipeline.events) real events")
         let memory = HalfOpenMemory.measure(flows: 1_000_000)

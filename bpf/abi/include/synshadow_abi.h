@@ -135,6 +135,7 @@ struct synshadow_counters {
 	ss_u64 filtered;		/* records dropped by a filter (port, netns, address, family, owner) */
 	ss_u64 correlation_misses;	/* a step whose earlier step was not in the flow table */
 	ss_u64 wakeups;			/* forced consumer wake-ups */
+	ss_u64 lost_by_kind[SS_EVENT_KIND_MAX]; /* `lost`, per enum synshadow_event_kind */
 };
 
 /* Who owns a listener (the `listener_owners` map's value): filled in the
