@@ -17,7 +17,8 @@ struct LiveRun {
     var recordPath: String?
     /// A view that reads the model as the run goes (`top`); nil prints as usual.
     var observer: (any LiveRunObserver)? = nil
-    var metrics = MetricsOptions()
+    /// `--metrics-listen` / `--otlp-endpoint`, for commands that offer them.
+    var metrics: MetricsOptions? = nil
     /// `--counters`: seconds between cross-checks with the namespace's counters.
     var countersInterval: Double?
     var countersFault: CounterFault?
@@ -25,7 +26,7 @@ struct LiveRun {
     func run() throws {
         SignalTrap.install()
         // Before any BPF is loaded: a port in use fails fast.
-        let exporter = try metrics.makeExporter()
+        let exporter = try metrics?.makeExporter()
         var finalSnapshot: MetricsSnapshot?
         defer { exporter?.finish(final: finalSnapshot) }
         let tracer: LiveTracer

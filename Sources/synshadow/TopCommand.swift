@@ -27,6 +27,7 @@ struct TopCommand: ParsableCommand {
     )
 
     @OptionGroup var tracing: TracingOptions
+    @OptionGroup(title: "Metrics") var metrics: MetricsOptions
 
     @Option(help: ArgumentHelp("Seconds between redraws.", valueName: "seconds"))
     var interval: Double = 1
@@ -49,6 +50,7 @@ struct TopCommand: ParsableCommand {
             tracing: tracing, json: false, showEvents: false, showFindings: false, duration: duration,
             ringMegabytes: 16, acceptThresholdMilliseconds: acceptThresholdMs, recordPath: nil)
         run.observer = TopView(intervalSeconds: interval, terminal: terminal)
+        run.metrics = metrics
         try run.run()
     }
 }
