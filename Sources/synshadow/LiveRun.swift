@@ -62,7 +62,9 @@ struct LiveRun {
                         wallClockNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9)),
                     dropReasons: dropReasons, kernelSettings: settings, recorder: "synshadow"))
         }
-        let events = EventFormatter(origin: tracer.origin, dropReasons: dropReasons)
+        let cgroups = CgroupNames()
+        let events = EventFormatter(
+            origin: tracer.origin, dropReasons: dropReasons, cgroupOfProcess: { cgroups.path(ofProcess: $0) })
         let findings = FindingFormatter(origin: tracer.origin)
         let (json, showEvents, showFindings, observer) = (self.json, self.showEvents, self.showFindings, self.observer)
         let driver = ModelDriver(
@@ -76,6 +78,7 @@ struct LiveRun {
                 Terminal.flush()
             },
             onFindings: { batch in
+                let batch = cgroups.attribute(batch)
                 observer?.noteFindings(batch)
                 exporter?.log(batch)
                 guard showFindings else { return }

@@ -11,9 +11,13 @@ public struct ListenerSummary: Sendable, Hashable, Codable, CustomStringConverti
     /// Owner process, when known.
     public var pid: UInt32?
     public var comm: String?
+    /// The owner's cgroup v2 path (its container or service), filled in by
+    /// the live side from /proc; nil when unknown or in a replay.
+    public var cgroup: String?
 
     public init(
-        id: UInt64, netns: UInt32, family: String, address: String, port: UInt16, pid: UInt32?, comm: String?
+        id: UInt64, netns: UInt32, family: String, address: String, port: UInt16, pid: UInt32?, comm: String?,
+        cgroup: String? = nil
     ) {
         self.id = id
         self.netns = netns
@@ -22,6 +26,7 @@ public struct ListenerSummary: Sendable, Hashable, Codable, CustomStringConverti
         self.port = port
         self.pid = pid
         self.comm = comm
+        self.cgroup = cgroup
     }
 
     /// "0.0.0.0:8080 (nginx[1234])" style, for one-line explanations.

@@ -5,10 +5,22 @@ public struct EventFormatter: Sendable {
     public var origin: UInt64
     /// skb_drop_reason names of the traced kernel.
     public var dropReasons: [UInt32: String]
+    /// A listener owner's cgroup path (container, service), for the lines
+    /// that describe a listener; nil when unknown.
+    public var cgroupOfProcess: @Sendable (UInt32) -> String?
 
-    public init(origin: UInt64, dropReasons: [UInt32: String] = [:]) {
+    public init(
+        origin: UInt64, dropReasons: [UInt32: String] = [:],
+        cgroupOfProcess: @escaping @Sendable (UInt32) -> String? = { _ in nil }
+    ) {
         self.origin = origin
         self.dropReasons = dropReasons
+        self.cgroupOfProcess = cgroupOfProcess
+    }
+
+    private func ownerCgroup(_ event: KernelEvent) -> String? {
+        guard event.kind.describesListener, event.flags.contains(.ownerKnown), event.pid != 0 else { return nil }
+        return cgroupOfProcess(event.pid)
     }
 
     public func humanLine(_ event: KernelEvent) -> String {
@@ -23,6 +35,7 @@ public struct EventFormatter: Sendable {
         if event.request != 0 { line += "request=" + hex(event.request) + " " }
         if event.child != 0 { line += "child=" + hex(event.child) + " " }
         if event.flags.contains(.ownerKnown) { line += "\(event.comm)[\(event.pid)] " }
+        if let cgroup = ownerCgroup(event) { line += "cgroup=" + cgroup + " " }
         if event.flags.contains(.queuesValid) {
             let q = event.queues
             line += "acceptq=\(q.acceptQueue)/\(q.acceptQueueLimit) reqq=\(q.requestQueue) "
@@ -58,6 +71,7 @@ public struct EventFormatter: Sendable {
         json.add("pid", UInt64(event.pid))
         json.add("comm", event.comm.description)
         json.add("owner_known", event.flags.contains(.ownerKnown))
+        if let cgroup = ownerCgroup(event) { json.add("cgroup", cgroup) }
         json.add("tid", UInt64(event.tid))
         if event.flags.contains(.queuesValid) {
             json.add("accept_queue", UInt64(event.queues.acceptQueue))

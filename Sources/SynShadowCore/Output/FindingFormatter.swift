@@ -16,6 +16,7 @@ public struct FindingFormatter: Sendable {
         if let listener = finding.listener {
             let owner = listener.comm.map { " \($0)[\(listener.pid ?? 0)]" } ?? ""
             line += " listener=\(listener.address):\(listener.port)\(owner)"
+            if let cgroup = listener.cgroup { line += " cgroup=" + cgroup }
         }
         if let flow = finding.flow { line += " flow=" + flow.text }
         line += ": " + finding.explanation
