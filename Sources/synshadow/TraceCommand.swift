@@ -21,6 +21,8 @@ struct TraceCommand: ParsableCommand {
               sudo synshadow trace --findings-only --accept-threshold-ms 50
               sudo synshadow trace --json --duration 60 > handshakes.jsonl
               sudo synshadow trace --netns /var/run/netns/blue
+              sudo synshadow trace --findings-only --comm nginx
+              sudo synshadow trace --cgroup /system.slice/nginx.service --local-address 10.0.0.5
               sudo synshadow trace --metrics-listen 127.0.0.1:9464 --findings-only
               sudo synshadow trace --otlp-endpoint http://127.0.0.1:4318
               sudo synshadow trace --netns /var/run/netns/blue --counters
