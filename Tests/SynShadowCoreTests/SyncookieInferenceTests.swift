@@ -178,4 +178,65 @@ import Testing
         #expect(run.count(.syncookieSent) == 1, "\(run.summary)")
         #expect(run.divergences.isEmpty, "\(run.summary)")
     }
+
+    /// A syncookie child the model holds no flow for (its SYN unseen, or
+    /// judged a drop): accept() on another CPU may be reported before the
+    /// creation callback. Either order is the same kernel history and gives
+    /// the same findings: a cookie child, no divergence.
+    @Test(arguments: [UInt64(0), 5_000_000])
+    func acceptRacingTheCreationOfAnUnknownCookieChildIsNoOrphan(raceWindow: UInt64) {
+        for acceptFirst in [false, true] {
+            var script = fullRequestQueue(.fentry)
+            script.wait(Fixtures.millisecond)
+            let cookie = Fixtures.flow(clientPort: 41_000)
+            if acceptFirst {
+                acceptBeforeCreation(&script, cookie)
+            } else {
+                let child = script.child(cookie, fromRequest: false)
+                script.accept(cookie, child: child)
+            }
+            script.wait(Fixtures.second)
+            let run = ModelRun(
+                script.events,
+                configuration: ModelConfiguration(
+                    tier: .fentry, raceWindow: raceWindow, kernel: KernelSettings(syncookies: 1, abortOnOverflow: false)))
+            #expect(run.divergences.isEmpty, "accept first: \(acceptFirst)\n\(run.summary)")
+            #expect(run.count(.syncookieAccepted) == 1, "accept first: \(acceptFirst)\n\(run.summary)")
+        }
+    }
+
+    /// The same race on a listener whose counts hold unknown children (first
+    /// seen mid-stream): accept() is first credited with one of them, then
+    /// the creation callback shows the child was new, and the unknown child
+    /// is still queued (accepted later, without a divergence).
+    @Test func acceptRacingACookieChildOnAListenerWithUnknownChildren() {
+        var script = EventScript(tier: .fentry)
+        // No listen(), no snapshot: one child already queued.
+        script.children = 1
+        for client in 0..<4 {
+            script.wait(5 * Fixtures.millisecond)
+            script.connection(Fixtures.flow(clientPort: UInt16(40_000 + client)))
+        }
+        script.wait(5 * Fixtures.millisecond)
+        acceptBeforeCreation(&script, Fixtures.flow(clientPort: 41_000))
+        for client in 4..<6 {
+            script.wait(5 * Fixtures.millisecond)
+            script.connection(Fixtures.flow(clientPort: UInt16(40_000 + client)))
+        }
+        script.accept(Fixtures.flow(clientPort: 39_000), child: 0xFFFF_8880_5000_0000)
+        script.close()
+        let run = run(script, syncookies: 1)
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+        #expect(run.count(.syncookieAccepted) == 1, "\(run.summary)")
+        #expect(run.statistics.adoptions >= 1)
+    }
+
+    /// accept() of a child created on another CPU, reported before its
+    /// creation callback (function tiers: a cookie child has no tcp_check_req).
+    private func acceptBeforeCreation(_ script: inout EventScript, _ flow: FlowKey) {
+        let child = script.newIdentity()
+        script.children += 1
+        script.accept(flow, child: child)
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: flow, child: child, newState: .established)
+    }
 }

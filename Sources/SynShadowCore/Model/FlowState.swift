@@ -59,4 +59,11 @@ struct FlowFlags: OptionSet {
     static let cookieFailed = FlowFlags(rawValue: 1 << 12)
     /// Its first event was its SYN (`firstTime` is the SYN's time).
     static let synSeen = FlowFlags(rawValue: 1 << 13)
+    /// Its first event was accept(): the model held no flow for the child.
+    /// A creation callback within the settle window is accept()'s race with
+    /// it, and tells where the child came from.
+    static let acceptedUnknown = FlowFlags(rawValue: 1 << 14)
+    /// accept() named one of the listener's unknown children for it (given
+    /// back if the child's creation callback follows).
+    static let claimedAtAccept = FlowFlags(rawValue: 1 << 15)
 }

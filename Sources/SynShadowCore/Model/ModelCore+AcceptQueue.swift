@@ -52,25 +52,63 @@ extension ModelCore {
         observe(listenerSlot, event)
     }
 
+    /// accept() of a child the model holds no flow for: a child queued
+    /// before tracing (or across a loss), or a new child whose creation
+    /// callback another CPU has not reported yet (a syncookie child whose SYN
+    /// the model did not see, say). Both are kept for the settle window; a
+    /// creation callback in it settles the race (`creationAfterAccept`).
     private mutating func acceptOfUnknownChild(_ event: KernelEvent, key: FlowKey, hash: UInt64) {
         guard let listenerSlot = listenerSlot(for: event) else { return }
         let owner = listener(listenerSlot)
-        if owner.pointee.unknownChildren > 0 || owner.pointee.isResyncing,
-            let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event)
-        {
-            // A child queued before tracing (or across a loss).
-            let flow = flows.record(slot)
-            flow.pointee.state = .childQueued
-            flow.pointee.identity = event.child
-            flow.pointee.flags.insert([.fromSnapshot, .childEventSeen])
-            if !claimUnknownChild(flow) { countChild(flow) }
-            acceptChild(slot, event)
-        } else {
-            report(.orphanEvent, listener: listenerSlot, flow: key, step: .accept, evidence: { [Evidence(event)] }) {
-                "accept() returned a child for \(FlowSummary(key)) that the model never saw created"
+        let mayBeQueued = owner.pointee.unknownChildren > 0 || owner.pointee.isResyncing
+        guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else {
+            if !mayBeQueued {
+                report(.orphanEvent, listener: listenerSlot, flow: key, step: .accept, evidence: { [Evidence(event)] }) {
+                    "accept() returned a child for \(FlowSummary(key)) that the model never saw created"
+                }
             }
+            observe(listenerSlot, event)
+            return
         }
+        let flow = flows.record(slot)
+        flow.pointee.state = .childQueued
+        flow.pointee.identity = event.child
+        flow.pointee.flags.insert(.acceptedUnknown)
+        if mayBeQueued {
+            // Most likely a child queued before tracing (or across a loss):
+            // it leaves the counts now; no creation callback follows.
+            flow.pointee.flags.insert(.fromSnapshot)
+            if !owner.pointee.isResyncing, claimUnknownChild(flow) {
+                flow.pointee.flags.insert(.claimedAtAccept)
+            } else {
+                countChild(flow)
+            }
+        } else {
+            // Nothing the model knows can be this child: it must be created
+            // within the settle window, or it is an orphan (see `fire`).
+            flow.pointee.flags.insert(.awaitingChild)
+        }
+        acceptChild(slot, event)
         observe(listenerSlot, event)
+    }
+
+    /// The creation callback of a child accept() already took, for a flow the
+    /// model did not hold before that accept(): the child is new. It is
+    /// judged as if the callback had come first (`childWithoutRequest`: an
+    /// unknown request, a syncookie, or an orphan), then accept() takes it
+    /// again.
+    mutating func creationAfterAccept(_ slot: UInt32, _ event: KernelEvent) {
+        let flow = flows.record(slot)
+        flow.pointee.flags.remove(.acceptedUnknown)
+        if flow.pointee.flags.contains(.claimedAtAccept) {
+            // The unknown child accept() was credited with is still queued.
+            flow.pointee.flags.remove(.claimedAtAccept)
+            returnUnknownChild(flow)
+        }
+        childWithoutRequest(slot, event)
+        uncountChild(flow)
+        flow.pointee.state = .accepted
+        schedule(.accepted, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
     }
 
     private mutating func acceptChild(_ slot: UInt32, _ event: KernelEvent) {

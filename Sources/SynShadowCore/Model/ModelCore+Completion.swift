@@ -295,6 +295,7 @@ extension ModelCore {
                 // accept() won the race with the creation callback.
                 flow.pointee.flags.remove(.awaitingChild)
                 flow.pointee.flags.insert(.childEventSeen)
+                if flow.pointee.flags.contains(.acceptedUnknown) { creationAfterAccept(found, event) }
             } else {
                 reportIllegal(found, event, "child created after it was accepted")
             }

@@ -35,9 +35,12 @@ extension ModelCore {
             if flow.pointee.flags.contains(.awaitingChild) {
                 let key = flow.pointee.key
                 let stepEvidence = flowEvidence(flow)
+                let unknown = flow.pointee.flags.contains(.acceptedUnknown)
                 report(.orphanEvent, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), step: .accept,
                     evidence: { [stepEvidence] }) {
-                    "accept() returned a child for \(FlowSummary(key)) whose creation was never reported"
+                    unknown
+                        ? "accept() returned a child for \(FlowSummary(key)) that the model never saw created (no creation followed)"
+                        : "accept() returned a child for \(FlowSummary(key)) whose creation was never reported"
                 }
             }
             dropFlow(slot)

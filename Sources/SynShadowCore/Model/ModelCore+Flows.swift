@@ -172,6 +172,16 @@ extension ModelCore {
         return true
     }
 
+    /// Undoes `claimUnknownChild` after the claiming flow's child was taken
+    /// off the queue (accept): the unknown child it named is still queued.
+    mutating func returnUnknownChild(_ flow: FlowPointer) {
+        let owner = listener(flow.pointee.listener)
+        guard owner.pointee.isOpen, !owner.pointee.isResyncing else { return }
+        owner.pointee.unknownChildren += 1
+        owner.pointee.children += 1
+        widenCheck(owner, requests: 0, children: 1)
+    }
+
     // MARK: Tolerances
 
     /// The kernel may already have dropped this flow's request silently.
