@@ -175,6 +175,10 @@ static __always_inline struct synshadow_event *event_reserve(__u8 kind, __u8 hoo
 			c->lost++;
 			if (kind < SS_EVENT_KIND_MAX)
 				c->lost_by_kind[kind]++;
+			/* The hook ran: a full ring must not make it look silent
+			 * (filters checked after the reservation are not known yet). */
+			if (hook < SS_HOOK_MAX)
+				c->hook_hits[hook]++;
 		}
 		return NULL;
 	}
@@ -870,14 +874,16 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 		bpf_map_delete_elem(&queued_children, &sk);
 		return 0;
 	}
-	count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 	/* SYN_RECV -> ESTABLISHED follows the PASSIVE_ESTABLISHED callback of
 	 * every child: already reported, not worth a record per connection. */
-	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED)
+	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED) {
+		count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 		return 0;
+	}
 	e = event_reserve_in_task(SS_EVENT_CHILD_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE);
 	if (!e)
 		return 0;
+	count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 	fill_tuple_from_sock(e, (struct sock_common *)sk);
 	e->child = sk;
 	e->listener = queued->listener;
@@ -1006,7 +1012,6 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), netns) || !current_task_wanted())
 			return 0;
 	}
-	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	if (!e)
 		return 0;
@@ -1015,6 +1020,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
+	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	e->child = child_key;
 	e->netns = netns;
 	e->detail = fd;
@@ -1074,7 +1080,6 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 	}
 	if (!flow_wanted(BPF_CORE_READ(skc, skc_num), sock_netns((struct sock *)skc)))
 		return 0;
-	count_hook(SS_HOOK_ITER_TCP);
 	e = event_reserve_in_task(kind, SS_HOOK_ITER_TCP);
 	if (!e)
 		return 0;
@@ -1083,6 +1088,7 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
+	count_hook(SS_HOOK_ITER_TCP);
 	e->new_state = state;
 	/* Owner filters: the owner of a listener older than the session is
 	 * found from /proc by user space, which applies them to these records
