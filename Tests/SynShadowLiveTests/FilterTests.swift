@@ -49,49 +49,45 @@ extension LiveKernelTests {
 
         @Test func localAddressFilterKeepsOneAddressOfAWildcardListener() throws {
             let listener = try Listener(family: AF_INET, bindTo: "0.0.0.0")
-            let port = listener.socket.localPort
-            var configuration = LiveTracer.Configuration(tier: .tracepoint, port: port)
-            configuration.addressFilter = AddressFilter(family: .ipv4, localAddress: IPAddress("127.0.0.2")!)
-            let tracer = try LiveTracer(configuration: configuration)
-            defer { tracer.close() }
-            let collector = CollectingConsumer()
-            _ = try tracer.start(into: collector)
-            let filteredBefore = tracer.session.counters().filtered
-
-            try listener.connectAndAccept(Self.connections, to: "127.0.0.1")
-            try listener.connectAndAccept(Self.connections, to: "127.0.0.2")
-            try drain(tracer, into: collector)
-
-            let flows = collector.events.filter { !$0.kind.isSnapshot && $0.flow.remotePort != 0 }
-            #expect(flows.allSatisfy { $0.flow.localAddress == IPAddress("127.0.0.2")! },
-                "flows to 127.0.0.1 reached user space: \(strays(flows, port: port))")
-            #expect(flows.filter { $0.kind == .syn }.count == Self.connections)
-            #expect(flows.filter { $0.kind == .accept }.count == Self.connections)
+            let wanted = IPAddress("127.0.0.2")!
+            let run = try traceFlows(
+                to: listener, filter: AddressFilter(family: .ipv4, localAddress: wanted), via: ["127.0.0.1", "127.0.0.2"])
+            #expect(run.flows.allSatisfy { $0.flow.localAddress == wanted },
+                "flows to 127.0.0.1 reached user space: \(strays(run.flows, port: listener.socket.localPort))")
+            #expect(run.flows.filter { $0.kind == .syn }.count == Self.connections)
+            #expect(run.flows.filter { $0.kind == .accept }.count == Self.connections)
             // The wildcard listener itself stays in view.
-            #expect(collector.events.contains { $0.kind == .snapshotListener && $0.flow.localPort == port })
-            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(2 * Self.connections))
+            #expect(run.snapshotListeners == 1)
+            #expect(run.filtered >= UInt64(2 * Self.connections))
         }
 
         @Test func familyFilterSplitsADualStackListener() throws {
             let listener = try Listener(family: AF_INET6, bindTo: "::", v6Only: false)
+            let run = try traceFlows(to: listener, filter: AddressFilter(family: .ipv6), via: ["127.0.0.1", "::1"])
+            #expect(run.flows.allSatisfy { $0.flow.family == .ipv6 }, "IPv4 flows reached user space")
+            #expect(run.flows.filter { $0.kind == .syn }.count == Self.connections)
+            #expect(run.flows.filter { $0.kind == .accept }.count == Self.connections)
+            #expect(run.filtered >= UInt64(2 * Self.connections))
+        }
+
+        /// Traces `listener`'s port through `filter` while `connections`
+        /// clients arrive by each address in `via`.
+        private func traceFlows(to listener: Listener, filter: AddressFilter, via addresses: [String]) throws
+            -> (flows: [KernelEvent], snapshotListeners: Int, filtered: UInt64)
+        {
             let port = listener.socket.localPort
             var configuration = LiveTracer.Configuration(tier: .tracepoint, port: port)
-            configuration.addressFilter = AddressFilter(family: .ipv6)
+            configuration.addressFilter = filter
             let tracer = try LiveTracer(configuration: configuration)
             defer { tracer.close() }
             let collector = CollectingConsumer()
             _ = try tracer.start(into: collector)
             let filteredBefore = tracer.session.counters().filtered
-
-            try listener.connectAndAccept(Self.connections, to: "127.0.0.1")
-            try listener.connectAndAccept(Self.connections, to: "::1")
+            for address in addresses { try listener.connectAndAccept(Self.connections, to: address) }
             try drain(tracer, into: collector)
-
             let flows = collector.events.filter { !$0.kind.isSnapshot && $0.flow.remotePort != 0 }
-            #expect(flows.allSatisfy { $0.flow.family == .ipv6 }, "IPv4 flows reached user space")
-            #expect(flows.filter { $0.kind == .syn }.count == Self.connections)
-            #expect(flows.filter { $0.kind == .accept }.count == Self.connections)
-            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(2 * Self.connections))
+            let listeners = collector.events.filter { $0.kind == .snapshotListener && $0.flow.localPort == port }
+            return (flows, listeners.count, tracer.session.counters().filtered - filteredBefore)
         }
 
         /// comm and cgroup decided in the kernel at listen(), in the owner's context.
