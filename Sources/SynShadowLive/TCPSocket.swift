@@ -95,9 +95,17 @@ public final class TCPSocket {
     }
 
     /// Reads until the peer closes (or an error): waits out the peer's FIN.
-    public func awaitClose() {
+    /// With a timeout, gives up after that long without a byte or the FIN:
+    /// a client whose ACK the server dropped (accept queue full) and whose
+    /// listener then closed never hears from the server again.
+    public func awaitClose(timeoutMilliseconds: Int32? = nil) {
         var byte: UInt8 = 0
-        while Glibc.recv(descriptor, &byte, 1, 0) > 0 {}
+        if let timeoutMilliseconds {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            while poll(&entry, 1, timeoutMilliseconds) == 1, Glibc.recv(descriptor, &byte, 1, 0) > 0 {}
+        } else {
+            while Glibc.recv(descriptor, &byte, 1, 0) > 0 {}
+        }
     }
 
     /// The locally bound port.

@@ -82,7 +82,7 @@ public final class ConnectionLoad: @unchecked Sendable {
                 // further for a free port, and the load would measure that.
                 let client = try TCPSocket(family: family)
                 try client.connectLoopback(port: port)
-                client.awaitClose()
+                client.awaitClose(timeoutMilliseconds: 2000)
                 client.close()
             } catch {
                 failed.add(1, ordering: .relaxed)
