@@ -69,7 +69,7 @@ struct {
 } listener_owners SEC(".maps");
 
 /* A flow between the SYN and its child: sock_ops sees a request sock only
- * through its 4-tuple, so the listener is found again here. */
+ * through its 4-tuple, so the listener is found again by it. */
 struct flow_key {
 	__u64 netns_cookie;
 	__u8 local_addr[16];
@@ -90,12 +90,31 @@ struct flow_value {
 	__u16 remote_port;
 };
 
+/*
+ * The last segment this CPU saw arrive at a listener (a SYN or a handshake
+ * ACK) and the listener it reached. The steps it causes -- request built,
+ * request hashed, child created -- run in the same softirq on the same CPU
+ * before any other segment (listeners take SYNs without the socket lock;
+ * a SYN-ACK over loopback is only queued), so one slot per CPU finds their
+ * listener for a plain copy, where a flow table cost a hashed insert per
+ * SYN. A child whose callback was deferred to its owner's release_sock()
+ * misses the slot and goes out without a listener: user space knows the
+ * flow by its 4-tuple.
+ */
+struct last_segment {
+	struct flow_key key;
+	__u64 listener;
+	__u32 netns;
+	__u32 pid;
+	char comm[16];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
-	__type(key, struct flow_key);
-	__type(value, struct flow_value);
-} pending_flows SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_segment);
+} last_segment SEC(".maps");
 
 /* Children created but not yet accepted: their state changes are the
  * "reset/closed while queued" evidence, and accept() finds its listener. */
@@ -205,18 +224,25 @@ static __always_inline struct synshadow_event *event_reserve_in_task(__u8 kind, 
 	return e;
 }
 
+/* Counts the record and the hook that made it (one counters lookup). */
 static __always_inline void event_submit(struct synshadow_event *e)
 {
 	struct synshadow_counters *c = local_counters();
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u8 hook = e->hook;
 
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ss_config.wakeup_bytes) {
 		flags = BPF_RB_FORCE_WAKEUP;
 		if (c)
 			c->wakeups++;
 	}
-	if (c)
+	if (c) {
 		c->events++;
+		/* A mask, not a comparison: clang may reload the index from the
+		 * stack after a check, and older verifiers then lose its bound. */
+		_Static_assert((SS_HOOK_MAX & (SS_HOOK_MAX - 1)) == 0, "SS_HOOK_MAX is a power of two");
+		c->hook_hits[hook & (SS_HOOK_MAX - 1)]++;
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
@@ -355,25 +381,31 @@ static __always_inline void flow_key_from_event(struct flow_key *key, const stru
 	key->family = e->family;
 }
 
-static __always_inline void remember_flow(const struct synshadow_event *e, __u64 cookie)
+static __always_inline bool flow_keys_equal(const struct flow_key *a, const struct flow_key *b)
 {
-	struct flow_key key;
-	struct flow_value value = { .listener = e->listener, .netns = e->netns };
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	flow_key_from_event(&key, e, cookie);
-	bpf_map_update_elem(&pending_flows, &key, &value, BPF_ANY);
+#pragma unroll
+	for (int i = 0; i < sizeof(*a) / 8; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
 }
 
-/* For an ACK: its SYN normally recorded the flow already; an LRU update
- * costs more than a lookup, so only a flow unseen so far is recorded. */
-static __always_inline void remember_flow_once(const struct synshadow_event *e, __u64 cookie)
+/* A SYN or handshake ACK for a wanted listener: its later steps on this CPU
+ * find the listener and its owner here (see struct last_segment). */
+static __always_inline void remember_segment(const struct synshadow_event *e, __u64 cookie)
 {
-	struct flow_key key;
-	struct flow_value value = { .listener = e->listener, .netns = e->netns };
+	__u32 zero = 0;
+	struct last_segment *slot = bpf_map_lookup_elem(&last_segment, &zero);
 
-	flow_key_from_event(&key, e, cookie);
-	if (!bpf_map_lookup_elem(&pending_flows, &key))
-		bpf_map_update_elem(&pending_flows, &key, &value, BPF_ANY);
+	if (!slot)
+		return;
+	flow_key_from_event(&slot->key, e, cookie);
+	slot->listener = e->listener;
+	slot->netns = e->netns;
+	slot->pid = e->flags & SS_FLAG_OWNER_KNOWN ? e->pid : 0;
+	__builtin_memcpy(slot->comm, e->comm, sizeof(slot->comm));
 }
 
 /* Events about a listener: identity, netns, owner and queue figures. */
@@ -513,17 +545,12 @@ static __always_inline bool flow_was_filtered(const struct synshadow_event *e, _
 {
 	__u32 zero = 0;
 	struct flow_key key;
-	const __u64 *slot = bpf_map_lookup_elem(&filtered_flow, &zero);
-	const __u64 *words = (const __u64 *)&key;
+	const struct flow_key *slot = bpf_map_lookup_elem(&filtered_flow, &zero);
 
 	if (!slot)
 		return false;
 	flow_key_from_event(&key, e, cookie);
-#pragma unroll
-	for (int i = 0; i < sizeof(key) / 8; i++)
-		if (slot[i] != words[i])
-			return false;
-	return true;
+	return flow_keys_equal(slot, &key);
 }
 
 /* ---- tracepoint tier: cgroup_skb ingress -------------------------------- */
@@ -599,12 +626,9 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 		count_filtered();
 		return 1;
 	}
-	count_hook(SS_HOOK_CGROUP_SKB_INGRESS);
 	fill_listener_btf(e, tp);
-	if (kind == SS_EVENT_SYN)
-		remember_flow(e, sk->__sk_common.skc_net.net->net_cookie);
-	else if (kind == SS_EVENT_ACK)
-		remember_flow_once(e, sk->__sk_common.skc_net.net->net_cookie);
+	if (kind != SS_EVENT_RST)
+		remember_segment(e, sk->__sk_common.skc_net.net->net_cookie);
 	event_submit(e);
 	return 1;
 }
@@ -638,20 +662,26 @@ static __always_inline void fill_tuple_from_sock_ops(struct synshadow_event *e, 
 	}
 }
 
-/* Finds the listener a request or child belongs to, from the SYN's record. */
-static __always_inline bool recall_flow(struct synshadow_event *e, __u64 cookie, bool forget)
+/* Finds the listener a request or child belongs to, and its owner, from
+ * the segment that caused it on this CPU. */
+static __always_inline bool recall_segment(struct synshadow_event *e, __u64 cookie)
 {
+	__u32 zero = 0;
 	struct flow_key key;
-	struct flow_value *value;
+	const struct last_segment *slot = bpf_map_lookup_elem(&last_segment, &zero);
 
-	flow_key_from_event(&key, e, cookie);
-	value = bpf_map_lookup_elem(&pending_flows, &key);
-	if (!value)
+	if (!slot)
 		return false;
-	e->listener = value->listener;
-	e->netns = value->netns;
-	if (forget)
-		bpf_map_delete_elem(&pending_flows, &key);
+	flow_key_from_event(&key, e, cookie);
+	if (!flow_keys_equal(&slot->key, &key))
+		return false;
+	e->listener = slot->listener;
+	e->netns = slot->netns;
+	if (slot->pid) {
+		e->pid = slot->pid;
+		__builtin_memcpy(e->comm, slot->comm, sizeof(e->comm));
+		e->flags |= SS_FLAG_OWNER_KNOWN;
+	}
 	return true;
 }
 
@@ -688,7 +718,6 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops)
 		count_filtered();
 		return;
 	}
-	count_hook(SS_HOOK_SOCKOPS_LISTEN);
 	fill_listener(e, (struct sock *)tp);
 	e->new_state = BPF_TCP_LISTEN;
 	event_submit(e);
@@ -712,9 +741,9 @@ static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind,
 		count_filtered();
 		return;
 	}
-	if (!recall_flow(e, cookie, false)) {
+	if (!recall_segment(e, cookie)) {
 		/* No SYN recorded for it, though both ran in this softirq: it
-		 * was filtered out, or the flow table evicted it (a loss). */
+		 * was filtered out, or its record was lost to a full ring. */
 		if (ss_config.netns || flow_was_filtered(e, cookie))
 			count_filtered();
 		else
@@ -722,10 +751,8 @@ static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind,
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(hook);
 	/* Queue figures are the SYN's, read microseconds earlier in this same
 	 * softirq: not read again (4 probe reads per request step). */
-	fill_owner(e, e->listener);
 	event_submit(e);
 }
 
@@ -759,8 +786,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 		count_filtered();
 		return;
 	}
-	if (recall_flow(e, cookie, true)) {
-		fill_owner(e, e->listener);
+	if (recall_segment(e, cookie)) {
 		fill_queues(e, (struct sock *)e->listener);
 	} else if ((ss_config.filters & SS_FILTER_OWNER) && flow_was_filtered(e, cookie)) {
 		/* Its ACK was turned away by the owner filters an instant ago. */
@@ -772,7 +798,6 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 		 * finds the listener from the snapshot, by the 4-tuple. */
 		e->netns = sock_netns((struct sock *)tp);
 	}
-	count_hook(SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
 	e->new_state = BPF_TCP_ESTABLISHED;
 	child_value.listener = e->listener;
 	child_value.netns = e->netns;
@@ -810,16 +835,18 @@ int ss_sock_ops(struct bpf_sock_ops *ops)
 
 /* ---- tracepoints shared by every tier ----------------------------------- */
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
+/*
+ * A TCP sock changed state: a listener opened or closed, or a child still in
+ * an accept queue moved on. Runs for every TCP state change on the machine.
+ * The ports are the tracepoint's (host order) when it gave them, or read
+ * here, on the rare path that needs them, when ports_known is false.
+ */
+static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bool ports_known, __u16 sport,
+					__u16 dport)
 {
-	__u64 sk = (__u64)args->skaddr;
 	struct synshadow_event *e;
 	struct flow_value *queued;
-	int oldstate = args->oldstate, newstate = args->newstate;
 
-	if (args->protocol != IPPROTO_TCP)
-		return 0;
 	if (newstate == BPF_TCP_LISTEN) {
 		/* listen() runs in the owner's process context (sock_ops may not
 		 * ask for the current task before 6.10): remember the owner. */
@@ -853,7 +880,6 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 				bpf_map_delete_elem(&listener_owners, &sk);
 				return 0;
 			}
-			count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 			fill_listener(e, (struct sock *)sk);
 			e->old_state = oldstate;
 			e->new_state = newstate;
@@ -869,8 +895,12 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 	queued = bpf_map_lookup_elem(&queued_children, &sk);
 	if (!queued)
 		return 0;
+	if (!ports_known) {
+		sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		dport = bpf_ntohs(BPF_CORE_READ((struct sock *)sk, __sk_common.skc_dport));
+	}
 	/* The local port may read 0 on the way to CLOSE (already released). */
-	if (queued->remote_port != args->dport || (args->sport && queued->local_port != args->sport)) {
+	if (queued->remote_port != dport || (sport && queued->local_port != sport)) {
 		bpf_map_delete_elem(&queued_children, &sk);
 		return 0;
 	}
@@ -883,7 +913,6 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 	e = event_reserve_in_task(SS_EVENT_CHILD_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE);
 	if (!e)
 		return 0;
-	count_hook(SS_HOOK_TP_INET_SOCK_SET_STATE);
 	fill_tuple_from_sock(e, (struct sock_common *)sk);
 	e->child = sk;
 	e->listener = queued->listener;
@@ -895,6 +924,25 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 		bpf_map_delete_elem(&queued_children, &sk);
 	event_submit(e);
 	return 0;
+}
+
+/* BTF raw tracepoint: no trace record is built before the program runs,
+ * and the sock is typed (the cheaper hook; the loader prefers it). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ss_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	return on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
+}
+
+/* The classic tracepoint, for kernels without tp_btf. */
+SEC("tracepoint/sock/inet_sock_set_state")
+int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
+{
+	if (args->protocol != IPPROTO_TCP)
+		return 0;
+	return on_set_state((__u64)args->skaddr, args->oldstate, args->newstate, true, args->sport, args->dport);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_synack")
@@ -914,7 +962,6 @@ int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	count_hook(SS_HOOK_TP_RETRANSMIT_SYNACK);
 	fill_listener(e, listener);
 	e->request = (__u64)req;
 	e->detail = BPF_CORE_READ(req, num_retrans);
@@ -958,7 +1005,6 @@ int ss_kfree_skb(void *args)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	count_hook(SS_HOOK_TP_KFREE_SKB);
 	if (state == BPF_TCP_NEW_SYN_RECV)
 		e->request = (__u64)sk;
 	fill_listener(e, listener);
@@ -969,7 +1015,7 @@ int ss_kfree_skb(void *args)
 
 /* accept() returned fd: follow task->files to the child sock. Runs for every
  * accept() on the machine, so the common case (a child we saw queued) reads
- * as little as possible; only a child unknown to the flow table (queued
+ * as little as possible; only a child unknown to queued_children (queued
  * before tracing began, or not TCP at all) pays for the full checks. */
 static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 {
@@ -1020,7 +1066,6 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	count_hook(SS_HOOK_TP_SYS_EXIT_ACCEPT);
 	e->child = child_key;
 	e->netns = netns;
 	e->detail = fd;
@@ -1088,7 +1133,6 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	count_hook(SS_HOOK_ITER_TCP);
 	e->new_state = state;
 	/* Owner filters: the owner of a listener older than the session is
 	 * found from /proc by user space, which applies them to these records
@@ -1131,9 +1175,8 @@ static __always_inline void on_conn_request_entry(const struct sock *sk, const s
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(SS_HOOK_CONN_REQUEST_ENTRY);
 	fill_listener(e, sk);
-	remember_flow(e, sock_netns_cookie(sk));
+	remember_segment(e, sock_netns_cookie(sk));
 	event_submit(e);
 }
 
@@ -1151,7 +1194,6 @@ static __always_inline void on_conn_request_exit(const struct sock *sk, const st
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(SS_HOOK_CONN_REQUEST_EXIT);
 	fill_listener(e, sk);
 	e->result = ret;
 	event_submit(e);
@@ -1171,7 +1213,6 @@ static __always_inline void on_reqsk_hash_add(const struct sock *sk, const struc
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(SS_HOOK_REQSK_HASH_ADD);
 	fill_listener(e, sk);
 	e->request = (__u64)req;
 	event_submit(e);
@@ -1191,7 +1232,6 @@ static __always_inline void on_check_req_entry(const struct sock *sk, const stru
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(SS_HOOK_CHECK_REQ_ENTRY);
 	if (e->tcp_flags & TCPF_RST)
 		e->kind = SS_EVENT_RST;
 	else if (e->tcp_flags & TCPF_SYN)
@@ -1200,6 +1240,10 @@ static __always_inline void on_check_req_entry(const struct sock *sk, const stru
 	e->request = (__u64)req;
 	if (fastopen)
 		e->flags |= SS_FLAG_FASTOPEN;
+	/* The child this ACK creates is announced by PASSIVE_ESTABLISHED
+	 * right after tcp_check_req returns, on this CPU. */
+	if (e->kind == SS_EVENT_ACK)
+		remember_segment(e, sock_netns_cookie(sk));
 	event_submit(e);
 }
 
@@ -1218,7 +1262,6 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(SS_HOOK_CHECK_REQ_EXIT);
 	fill_listener(e, sk);
 	e->request = (__u64)req;
 	e->result = ret;
@@ -1244,7 +1287,6 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	count_hook(SS_HOOK_CSK_ACCEPT_EXIT);
 	fill_listener(e, sk);
 	e->child = ret;
 	e->result = ret;

@@ -27,18 +27,31 @@ enum attach_kind {
 	ATTACH_ITER,	/* iter/tcp: attached, then read on demand */
 };
 
+/* A hook served by a BTF raw tracepoint where the kernel has one, and by
+ * the classic tracepoint of the same name otherwise: exactly one loads. */
+enum hook_variant {
+	VARIANT_SOLE,
+	VARIANT_BTF,	 /* tp_btf/<tracepoint> */
+	VARIANT_CLASSIC, /* tracepoint/<group>/<tracepoint> */
+};
+
 struct program_spec {
 	const char *name;
 	unsigned tiers;
 	int hook;
 	enum attach_kind attach;
+	enum hook_variant variant;
+	const char *tracepoint; /* for the variants: the tracepoint's name */
 };
 
 /* Which program serves which tier. Hooks served by sock_ops are listed once. */
 static const struct program_spec program_specs[] = {
 	{ "ss_cgroup_skb_ingress", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_CGROUP_SKB_INGRESS, ATTACH_CGROUP },
 	{ "ss_sock_ops", ALL_TIERS, SS_HOOK_SOCKOPS_LISTEN, ATTACH_CGROUP },
-	{ "ss_inet_sock_set_state", ALL_TIERS, SS_HOOK_TP_INET_SOCK_SET_STATE, ATTACH_AUTO },
+	{ "ss_btf_inet_sock_set_state", ALL_TIERS, SS_HOOK_TP_INET_SOCK_SET_STATE, ATTACH_AUTO, VARIANT_BTF,
+	  "inet_sock_set_state" },
+	{ "ss_inet_sock_set_state", ALL_TIERS, SS_HOOK_TP_INET_SOCK_SET_STATE, ATTACH_AUTO, VARIANT_CLASSIC,
+	  "inet_sock_set_state" },
 	{ "ss_retransmit_synack", ALL_TIERS, SS_HOOK_TP_RETRANSMIT_SYNACK, ATTACH_AUTO },
 	{ "ss_kfree_skb", ALL_TIERS, SS_HOOK_TP_KFREE_SKB, ATTACH_AUTO },
 	{ "ss_sys_exit_accept4", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
@@ -213,6 +226,33 @@ static int attach_program(struct ss_loader *loader, size_t index, struct bpf_pro
 	return 0;
 }
 
+/* Whether the running kernel offers tracepoint `name` as a BTF raw
+ * tracepoint (its btf_trace_<name> typedef is in vmlinux BTF). */
+static bool kernel_has_btf_tracepoint(const struct btf *vmlinux, const char *name)
+{
+	char typedef_name[128];
+
+	if (!vmlinux)
+		return false;
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux, typedef_name, BTF_KIND_TYPEDEF) > 0;
+}
+
+/* Whether the program serves this tier on this kernel. */
+static bool program_selected(const struct program_spec *spec, int tier, const struct btf *vmlinux)
+{
+	if (!(spec->tiers & TIER_BIT(tier)))
+		return false;
+	switch (spec->variant) {
+	case VARIANT_BTF:
+		return kernel_has_btf_tracepoint(vmlinux, spec->tracepoint);
+	case VARIANT_CLASSIC:
+		return !kernel_has_btf_tracepoint(vmlinux, spec->tracepoint);
+	default:
+		return true;
+	}
+}
+
 int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **out,
 		   char *error, size_t error_size)
 {
@@ -230,6 +270,7 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 		.cgroup_id = options->cgroup_id,
 	};
 	struct bpf_map *events;
+	struct btf *vmlinux;
 	size_t i;
 	int err;
 
@@ -262,15 +303,18 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 	if (events && options->ring_bytes)
 		bpf_map__set_max_entries(events, options->ring_bytes);
 
+	vmlinux = btf__load_vmlinux_btf();
 	for (i = 0; i < PROGRAM_COUNT; i++) {
 		struct bpf_program *program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
 
 		if (!program) {
 			err = fail(error, error_size, -ENOENT, "program %s missing from the BPF object", program_specs[i].name);
+			btf__free(vmlinux);
 			goto fail_close;
 		}
-		bpf_program__set_autoload(program, (program_specs[i].tiers & TIER_BIT(options->tier)) != 0);
+		bpf_program__set_autoload(program, program_selected(&program_specs[i], options->tier, vmlinux));
 	}
+	btf__free(vmlinux);
 
 	err = bpf_object__load(loader->object);
 	if (err) {
@@ -287,9 +331,9 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 	for (i = 0; i < PROGRAM_COUNT; i++) {
 		struct bpf_program *program;
 
-		if (!(program_specs[i].tiers & TIER_BIT(options->tier)))
-			continue;
 		program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
+		if (!bpf_program__autoload(program))
+			continue;
 		err = attach_program(loader, i, program, error, error_size);
 		if (err)
 			goto fail_close;
@@ -442,6 +486,31 @@ long long ss_loader_map_memory(struct ss_loader *loader)
 int ss_loader_hook_attached(struct ss_loader *loader, int hook)
 {
 	return hook >= 0 && hook < SS_HOOK_MAX && (loader->attached_hooks & (1u << hook)) != 0;
+}
+
+int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, size_t error_size)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < PROGRAM_COUNT; i++) {
+		struct bpf_program *program;
+
+		if (program_specs[i].attach == ATTACH_ITER)
+			continue;
+		if (!attached) {
+			bpf_link__destroy(loader->links[i]);
+			loader->links[i] = NULL;
+			continue;
+		}
+		program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
+		if (loader->links[i] || !program || !bpf_program__autoload(program))
+			continue;
+		err = attach_program(loader, i, program, error, error_size);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 void ss_loader_close(struct ss_loader *loader)

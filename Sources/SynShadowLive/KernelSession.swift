@@ -109,6 +109,18 @@ public final class KernelSession {
         return batch.events.count
     }
 
+    /// Detaches every hook, or attaches them again; the programs, maps and
+    /// ring stay loaded. Lets a benchmark alternate traced and untraced
+    /// windows of one continuous load.
+    public func setHooksAttached(_ attached: Bool) throws(SessionError) {
+        guard let loader else { return }
+        var error = [CChar](repeating: 0, count: 512)
+        let status = ss_loader_set_attached(loader, attached ? 1 : 0, &error, error.count)
+        if status != 0 {
+            throw SessionError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
     /// Emits snapshot records for the listeners, requests and queued children
     /// that exist now (in this network namespace), into the ring buffer.
     public func snapshot() throws(SessionError) {

@@ -9,8 +9,11 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure what tracing costs: connection rate untraced, traced by SynShadow, traced by bpftrace.",
         discussion: """
-            Runs a loopback connect/accept load at the machine's maximum rate, several times in \
-            alternation, and prints one table with every figure measured side by side. Build with \
+            Runs a loopback connect/accept load at the machine's maximum rate and prints one table \
+            with every figure measured side by side. SynShadow's hooks are detached and re-attached \
+            every half second within one load, and each traced window is compared with the \
+            untraced windows either side of it: the machine's own drift cancels out. bpftrace, \
+            which cannot be paused, runs in alternating rounds against untraced rounds. Build with \
             `swift build -c release` first: a debug build measures the debugger-friendly code.
 
             EXAMPLE:
@@ -18,7 +21,7 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Seconds per measurement.")
+    @Option(help: "Seconds per measurement (SynShadow's interleaved windows last seconds x rounds x 2 in all).")
     var seconds: Double = 5
 
     @Option(help: "Alternating rounds (the median is reported).")
@@ -41,43 +44,58 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var untraced: [Double] = []
-        var traced: [Double] = []
-        var bpftraced: [Double] = []
-        var lost: UInt64 = 0
-        var events: UInt64 = 0
-        var mapMemory: Int64 = 0
-        var recorded: [UInt8] = []
-        var tracedTier = Tier.tracepoint
-        let bpftrace = noBpftrace ? nil : BpftraceComparison.locate()
-        for round in 1...rounds {
-            Terminal.note("round \(round)/\(rounds)")
-            untraced.append(try measure(tracer: nil).rate)
-            var configuration = LiveTracer.Configuration()
-            configuration.keepsRawRecords = round == 1  // real records for the pipeline figure
-            let tracer: LiveTracer
-            do { tracer = try LiveTracer(configuration: configuration) } catch { throw ExitCode(Terminal.fail(error, verbose: false)) }
-            _ = try tracer.start(into: CollectingConsumer())
-            let before = tracer.session.counters()
-            let (rate, raw) = try measure(tracer: tracer)
-            traced.append(rate)
-            if round == 1 { recorded = raw }
-            tracedTier = tracer.tier
-            let after = tracer.session.counters()
-            lost += after.lost - before.lost
-            events += after.events - before.events
-            mapMemory = tracer.session.mapMemoryBytes
+        // SynShadow: traced and untraced windows interleaved within one load,
+        // as long in all as the alternating rounds would take.
+        Terminal.note("\(pairs) traced windows (hooks attached) between untraced ones")
+        var configuration = LiveTracer.Configuration()
+        configuration.keepsRawRecords = true  // real records for the pipeline figure
+        let tracer: LiveTracer
+        do { tracer = try LiveTracer(configuration: configuration) } catch { throw ExitCode(Terminal.fail(error, verbose: false)) }
+        _ = try tracer.start(into: CollectingConsumer())
+        let interleaved: InterleavedOverhead.Result
+        do {
+            interleaved = try InterleavedOverhead().measure(tracer: tracer, pairs: pairs, clients: clients)
+        } catch let error as SessionError {
             tracer.close()
-            if let bpftrace { bpftraced.append(try bpftrace.measure { try measure(tracer: nil).rate }) }
+            throw ExitCode(Terminal.fail(error, verbose: false))
+        } catch {
+            tracer.close()
+            throw error
         }
-        let base = median(untraced)
+        let tracedTier = tracer.tier
+        let mapMemory = tracer.session.mapMemoryBytes
+        tracer.close()
+
+        // bpftrace cannot be detached and re-attached in place: alternating
+        // rounds, each against an untraced round of its own.
+        var untraced: [Double] = []
+        var bpftraced: [Double] = []
+        if let bpftrace = noBpftrace ? nil : BpftraceComparison.locate() {
+            for round in 1...rounds {
+                Terminal.note("bpftrace: round \(round)/\(rounds)")
+                untraced.append(try measure(tracer: nil).rate)
+                bpftraced.append(try bpftrace.measure { try measure(tracer: nil).rate })
+            }
+        }
+
         var table = BenchTable()
-        table.add("untraced connections/s", String(format: "%.0f", base), "1.000")
-        table.add("synshadow (model on) connections/s", String(format: "%.0f", median(traced)), String(format: "%.3f", median(traced) / base))
+        let base = median(interleaved.untracedRates)
+        let ratios = interleaved.ratios.sorted()
+        table.add("untraced connections/s (windows)", String(format: "%.0f", base), "1.000")
+        table.add(
+            "synshadow (model on) connections/s", String(format: "%.0f", median(interleaved.tracedRates)),
+            String(format: "%.3f", median(ratios)))
+        table.add(
+            "  traced/untraced, middle half of pairs",
+            String(format: "%.3f-%.3f", quantile(ratios, 0.25), quantile(ratios, 0.75)),
+            "\(ratios.count) window pairs")
         if !bpftraced.isEmpty {
-            table.add("bpftrace printing each event connections/s", String(format: "%.0f", median(bpftraced)), String(format: "%.3f", median(bpftraced) / base))
+            table.add(
+                "bpftrace printing each event connections/s", String(format: "%.0f", median(bpftraced)),
+                String(format: "%.3f", median(bpftraced) / median(untraced)))
+            table.add("  its untraced rounds connections/s", String(format: "%.0f", median(untraced)), "1.000")
         }
-        table.add("events traced / lost at that rate", "\(events) / \(lost)", "")
+        table.add("events traced / lost at that rate", "\(interleaved.events) / \(interleaved.lost)", "")
         let flood = try SynFloodLoss.measure(syns: floodSyns)
         table.add(
             "SYN flood, 64 KiB ring: SYNs at listener", "\(flood.synsAtListener)",
@@ -85,7 +103,7 @@ struct BenchCommand: ParsableCommand {
         table.add(
             "  SYN records delivered + counted lost", "\(flood.synRecordsDelivered) + \(flood.synRecordsLost)",
             flood.isExact ? "exact" : "MISMATCH")
-        let pipeline = PipelineThroughput.measure(records: recorded, tier: tracedTier)
+        let pipeline = PipelineThroughput.measure(records: interleaved.rawRecords, tier: tracedTier)
         table.add("decode + model, one core (events/s)", String(format: "%.0f", pipeline.eventsPerSecond), "\(pipeline.events) real events")
         let memory = HalfOpenMemory.measure(flows: 1_000_000)
         table.add("model memory, 1M half-open flows", String(format: "%.0f MB", Double(memory.modelBytes) / 1e6),
@@ -94,6 +112,13 @@ struct BenchCommand: ParsableCommand {
         table.add("kernel map memory (fixed)", String(format: "%.1f MB", Double(mapMemory) / 1e6), "")
         table.lines().forEach(Terminal.output)
         Terminal.flush()
+    }
+
+    /// Traced windows: the time the rounds would take, half of it traced.
+    private var pairs: Int { max(3, Int((seconds * Double(rounds)) / 0.5)) }
+
+    private func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
     }
 
     private func median(_ values: [Double]) -> Double {

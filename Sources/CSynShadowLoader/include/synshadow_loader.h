@@ -78,6 +78,12 @@ long long ss_loader_map_memory(struct ss_loader *loader);
 /* Whether a hook's program is attached in this session. */
 int ss_loader_hook_attached(struct ss_loader *loader, int hook);
 
+/* Detaches every hook (programs, maps and ring stay loaded) when `attached`
+ * is 0, attaches them again when it is 1. `synshadow bench` alternates the
+ * two within one load to compare traced and untraced windows side by side.
+ * 0, or a negative errno with `error` filled. */
+int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, size_t error_size);
+
 /* Detaches everything and frees. Safe on NULL. */
 void ss_loader_close(struct ss_loader *loader);
 

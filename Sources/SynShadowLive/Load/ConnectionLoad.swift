@@ -32,6 +32,12 @@ public final class ConnectionLoad: @unchecked Sendable {
         port = listener.localPort
     }
 
+    /// Connections accepted so far by the running load (for windowed rates).
+    public var acceptedSoFar: Int { accepted.load(ordering: .relaxed) }
+
+    /// Ends a `run` started without a count or duration, from another thread.
+    public func finish() { stop.store(true, ordering: .relaxed) }
+
     /// Runs until `count` connections were accepted or `seconds` passed; once
     /// only (the listener closes at the end).
     public func run(clientThreads: Int, acceptThreads: Int = 1, count: Int? = nil, seconds: Double? = nil) -> Result {

@@ -133,7 +133,7 @@ struct synshadow_counters {
 	ss_u64 events;			/* records submitted */
 	ss_u64 lost;			/* records that could not be reserved: ring buffer full */
 	ss_u64 filtered;		/* records dropped by a filter (port, netns, address, family, owner) */
-	ss_u64 correlation_misses;	/* a step whose earlier step was not in the flow table */
+	ss_u64 correlation_misses;	/* a step whose SYN or ACK was not found (its record lost) */
 	ss_u64 wakeups;			/* forced consumer wake-ups */
 	ss_u64 lost_by_kind[SS_EVENT_KIND_MAX]; /* `lost`, per enum synshadow_event_kind */
 };
