@@ -73,8 +73,8 @@ struct BenchCommand: ParsableCommand {
         if let bpftrace = noBpftrace ? nil : BpftraceComparison.locate() {
             for round in 1...rounds {
                 Terminal.note("bpftrace: round \(round)/\(rounds)")
-                untraced.append(try measure(tracer: nil).rate)
-                bpftraced.append(try bpftrace.measure { try measure(tracer: nil).rate })
+                untraced.append(try measureLoad())
+                bpftraced.append(try bpftrace.measure { try measureLoad() })
             }
         }
 
@@ -126,32 +126,9 @@ struct BenchCommand: ParsableCommand {
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
-    /// One timed load; with a tracer, a second thread drains it meanwhile
-    /// (and keeps the raw records when the tracer keeps them).
-    private func measure(tracer: LiveTracer?) throws -> (rate: Double, raw: [UInt8]) {
-        let load = try ConnectionLoad()
-        let done = Atomic<Bool>(false)
-        let drained = DispatchSemaphore(value: 0)
-        let kept = RawRecords()
-        if let tracer {
-            let box = UncheckedBox(tracer)
-            Thread {
-                // The full pipeline: decode, model, findings.
-                let driver = ModelDriver(
-                    configuration: ModelConfiguration(tier: box.value.tier, kernel: KernelSettingsReader.current()),
-                    onFindings: { _ in })
-                let keeper = RecordKeeper(driver: driver, into: kept)
-                while !done.load(ordering: .relaxed) {
-                    try? box.value.drainOnce(into: keeper, timeoutMilliseconds: 100)
-                }
-                try? driver.finish()
-                drained.signal()
-            }.start()
-        }
-        let result = load.run(clientThreads: clients, seconds: seconds)
-        done.store(true, ordering: .relaxed)
-        if tracer != nil { drained.wait() }
-        return (result.rate, kept.bytes)
+    /// One timed untraced load (bpftrace, when running, traces it).
+    private func measureLoad() throws -> Double {
+        try ConnectionLoad().run(clientThreads: clients, seconds: seconds).rate
     }
 }
 
