@@ -270,7 +270,6 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 		.cgroup_id = options->cgroup_id,
 	};
 	struct bpf_map *events;
-	struct btf *vmlinux;
 	size_t i;
 	int err;
 
@@ -303,18 +302,17 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 	if (events && options->ring_bytes)
 		bpf_map__set_max_entries(events, options->ring_bytes);
 
-	vmlinux = btf__load_vmlinux_btf();
+	/* Kept: the drop-reason names come from it later. */
+	loader->vmlinux_btf = btf__load_vmlinux_btf();
 	for (i = 0; i < PROGRAM_COUNT; i++) {
 		struct bpf_program *program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
 
 		if (!program) {
 			err = fail(error, error_size, -ENOENT, "program %s missing from the BPF object", program_specs[i].name);
-			btf__free(vmlinux);
 			goto fail_close;
 		}
-		bpf_program__set_autoload(program, program_selected(&program_specs[i], options->tier, vmlinux));
+		bpf_program__set_autoload(program, program_selected(&program_specs[i], options->tier, loader->vmlinux_btf));
 	}
-	btf__free(vmlinux);
 
 	err = bpf_object__load(loader->object);
 	if (err) {
@@ -433,7 +431,8 @@ static void load_drop_reasons(struct ss_loader *loader)
 	int id, i;
 
 	loader->drop_reasons_loaded = true;
-	loader->vmlinux_btf = btf__load_vmlinux_btf();
+	if (!loader->vmlinux_btf)
+		loader->vmlinux_btf = btf__load_vmlinux_btf();
 	if (!loader->vmlinux_btf)
 		return;
 	id = btf__find_by_name_kind(loader->vmlinux_btf, "skb_drop_reason", BTF_KIND_ENUM);
