@@ -150,6 +150,18 @@ struct {
 	__type(value, struct entry_args);
 } entry_args_by_thread SEC(".maps");
 
+/* Written by the loader while loaded (ss_loader_set_idle): every hook still
+ * runs but returns at once. `synshadow bench` measures with it what the
+ * kernel's dispatch of these hooks costs by itself, apart from SynShadow's
+ * own work in them. */
+volatile __u32 ss_idle;
+
+#define RETURN_IF_IDLE(value)          \
+	do {                           \
+		if (ss_idle)           \
+			return (value); \
+	} while (0)
+
 /* ---- counters and the ring buffer -------------------------------------- */
 
 static __always_inline struct synshadow_counters *local_counters(void)
@@ -563,6 +575,7 @@ static __always_inline bool flow_was_filtered(const struct synshadow_event *e, _
 SEC("cgroup_skb/ingress")
 int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 {
+	RETURN_IF_IDLE(1);
 	struct bpf_sock *bsk = skb->sk;
 	struct tcp_sock *tp;
 	struct synshadow_event *e;
@@ -813,6 +826,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 SEC("sockops")
 int ss_sock_ops(struct bpf_sock_ops *ops)
 {
+	RETURN_IF_IDLE(1);
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		on_listen(ops);
@@ -931,6 +945,7 @@ static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bo
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
+	RETURN_IF_IDLE(0);
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	return on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
@@ -940,6 +955,7 @@ int BPF_PROG(ss_btf_inet_sock_set_state, const struct sock *sk, int oldstate, in
 SEC("tracepoint/sock/inet_sock_set_state")
 int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 {
+	RETURN_IF_IDLE(0);
 	if (args->protocol != IPPROTO_TCP)
 		return 0;
 	return on_set_state((__u64)args->skaddr, args->oldstate, args->newstate, true, args->sport, args->dport);
@@ -948,6 +964,7 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 SEC("tracepoint/tcp/tcp_retransmit_synack")
 int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 {
+	RETURN_IF_IDLE(0);
 	const struct sock *listener = args->skaddr;
 	const struct request_sock *req = args->req;
 	struct synshadow_event *e;
@@ -973,6 +990,7 @@ int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 SEC("tracepoint/skb/kfree_skb")
 int ss_kfree_skb(void *args)
 {
+	RETURN_IF_IDLE(0);
 	struct trace_event_raw_kfree_skb___flexible *raw = args;
 	const struct sk_buff *skb;
 	const struct sock *sk;
@@ -1086,12 +1104,14 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int ss_sys_exit_accept4(struct trace_event_raw_sys_exit *args)
 {
+	RETURN_IF_IDLE(0);
 	return on_accept_exit(args);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int ss_sys_exit_accept(struct trace_event_raw_sys_exit *args)
 {
+	RETURN_IF_IDLE(0);
 	return on_accept_exit(args);
 }
 
@@ -1302,6 +1322,7 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 SEC("fentry/tcp_v4_conn_request")
 int BPF_PROG(ss_fentry_v4_conn_request, struct sock *sk, struct sk_buff *skb)
 {
+	RETURN_IF_IDLE(0);
 	on_conn_request_entry(sk, skb, false);
 	return 0;
 }
@@ -1309,6 +1330,7 @@ int BPF_PROG(ss_fentry_v4_conn_request, struct sock *sk, struct sk_buff *skb)
 SEC("fexit/tcp_v4_conn_request")
 int BPF_PROG(ss_fexit_v4_conn_request, struct sock *sk, struct sk_buff *skb, int ret)
 {
+	RETURN_IF_IDLE(0);
 	on_conn_request_exit(sk, skb, ret, false);
 	return 0;
 }
@@ -1316,6 +1338,7 @@ int BPF_PROG(ss_fexit_v4_conn_request, struct sock *sk, struct sk_buff *skb, int
 SEC("fentry/tcp_v6_conn_request")
 int BPF_PROG(ss_fentry_v6_conn_request, struct sock *sk, struct sk_buff *skb)
 {
+	RETURN_IF_IDLE(0);
 	on_conn_request_entry(sk, skb, true);
 	return 0;
 }
@@ -1323,6 +1346,7 @@ int BPF_PROG(ss_fentry_v6_conn_request, struct sock *sk, struct sk_buff *skb)
 SEC("fexit/tcp_v6_conn_request")
 int BPF_PROG(ss_fexit_v6_conn_request, struct sock *sk, struct sk_buff *skb, int ret)
 {
+	RETURN_IF_IDLE(0);
 	on_conn_request_exit(sk, skb, ret, true);
 	return 0;
 }
@@ -1330,6 +1354,7 @@ int BPF_PROG(ss_fexit_v6_conn_request, struct sock *sk, struct sk_buff *skb, int
 SEC("fentry/inet_csk_reqsk_queue_hash_add")
 int BPF_PROG(ss_fentry_reqsk_hash_add, struct sock *sk, struct request_sock *req)
 {
+	RETURN_IF_IDLE(0);
 	on_reqsk_hash_add(sk, req);
 	return 0;
 }
@@ -1337,6 +1362,7 @@ int BPF_PROG(ss_fentry_reqsk_hash_add, struct sock *sk, struct request_sock *req
 SEC("fentry/tcp_check_req")
 int BPF_PROG(ss_fentry_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
 {
+	RETURN_IF_IDLE(0);
 	on_check_req_entry(sk, skb, req, fastopen);
 	return 0;
 }
@@ -1344,6 +1370,7 @@ int BPF_PROG(ss_fentry_check_req, struct sock *sk, struct sk_buff *skb, struct r
 SEC("fexit/tcp_check_req")
 int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
 {
+	RETURN_IF_IDLE(0);
 	__u64 ret = 0;
 
 	bpf_get_func_ret(ctx, &ret);
@@ -1354,6 +1381,7 @@ int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct re
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(ss_fexit_csk_accept, struct sock *sk)
 {
+	RETURN_IF_IDLE(0);
 	__u64 ret = 0;
 
 	bpf_get_func_ret(ctx, &ret);
@@ -1393,6 +1421,7 @@ static __always_inline struct entry_args *take_entry_args(__u8 hook, struct entr
 SEC("kprobe/tcp_v4_conn_request")
 int BPF_KPROBE(ss_kprobe_v4_conn_request, struct sock *sk, struct sk_buff *skb)
 {
+	RETURN_IF_IDLE(0);
 	on_conn_request_entry(sk, skb, false);
 	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
 	return 0;
@@ -1401,6 +1430,7 @@ int BPF_KPROBE(ss_kprobe_v4_conn_request, struct sock *sk, struct sk_buff *skb)
 SEC("kretprobe/tcp_v4_conn_request")
 int BPF_KRETPROBE(ss_kretprobe_v4_conn_request, int ret)
 {
+	RETURN_IF_IDLE(0);
 	struct entry_args args;
 
 	if (take_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, &args))
@@ -1411,6 +1441,7 @@ int BPF_KRETPROBE(ss_kretprobe_v4_conn_request, int ret)
 SEC("kprobe/tcp_v6_conn_request")
 int BPF_KPROBE(ss_kprobe_v6_conn_request, struct sock *sk, struct sk_buff *skb)
 {
+	RETURN_IF_IDLE(0);
 	on_conn_request_entry(sk, skb, true);
 	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
 	return 0;
@@ -1419,6 +1450,7 @@ int BPF_KPROBE(ss_kprobe_v6_conn_request, struct sock *sk, struct sk_buff *skb)
 SEC("kretprobe/tcp_v6_conn_request")
 int BPF_KRETPROBE(ss_kretprobe_v6_conn_request, int ret)
 {
+	RETURN_IF_IDLE(0);
 	struct entry_args args;
 
 	if (take_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, &args))
@@ -1429,6 +1461,7 @@ int BPF_KRETPROBE(ss_kretprobe_v6_conn_request, int ret)
 SEC("kprobe/inet_csk_reqsk_queue_hash_add")
 int BPF_KPROBE(ss_kprobe_reqsk_hash_add, struct sock *sk, struct request_sock *req)
 {
+	RETURN_IF_IDLE(0);
 	on_reqsk_hash_add(sk, req);
 	return 0;
 }
@@ -1436,6 +1469,7 @@ int BPF_KPROBE(ss_kprobe_reqsk_hash_add, struct sock *sk, struct request_sock *r
 SEC("kprobe/tcp_check_req")
 int BPF_KPROBE(ss_kprobe_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
 {
+	RETURN_IF_IDLE(0);
 	on_check_req_entry(sk, skb, req, fastopen);
 	save_entry_args(SS_HOOK_CHECK_REQ_ENTRY, (__u64)sk, (__u64)skb, (__u64)req, fastopen);
 	return 0;
@@ -1444,6 +1478,7 @@ int BPF_KPROBE(ss_kprobe_check_req, struct sock *sk, struct sk_buff *skb, struct
 SEC("kretprobe/tcp_check_req")
 int BPF_KRETPROBE(ss_kretprobe_check_req, void *ret)
 {
+	RETURN_IF_IDLE(0);
 	struct entry_args args;
 
 	if (take_entry_args(SS_HOOK_CHECK_REQ_ENTRY, &args))
@@ -1455,6 +1490,7 @@ int BPF_KRETPROBE(ss_kretprobe_check_req, void *ret)
 SEC("kprobe/inet_csk_accept")
 int BPF_KPROBE(ss_kprobe_csk_accept, struct sock *sk)
 {
+	RETURN_IF_IDLE(0);
 	save_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, (__u64)sk, 0, 0, 0);
 	return 0;
 }
@@ -1462,6 +1498,7 @@ int BPF_KPROBE(ss_kprobe_csk_accept, struct sock *sk)
 SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(ss_kretprobe_csk_accept, void *ret)
 {
+	RETURN_IF_IDLE(0);
 	struct entry_args args;
 
 	if (take_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, &args))

@@ -149,45 +149,65 @@ static int fail(char *error, size_t error_size, int err, const char *format, ...
 
 /* ---- configuration ----------------------------------------------------- */
 
-/* Writes ss_config into the object's .rodata, located through its BTF. */
-static int write_config(struct bpf_object *object, const struct synshadow_config *config)
+/* One of the object's data sections (".rodata", ".bss") and a global
+ * variable in it, located through the object's BTF. */
+struct global_variable {
+	struct bpf_map *map;
+	char *section;		/* libbpf's image of the whole section */
+	size_t section_size;
+	size_t offset;
+};
+
+static int find_global_variable(struct bpf_object *object, const char *section, const char *name, size_t size,
+				struct global_variable *found)
 {
 	struct btf *btf = bpf_object__btf(object);
-	struct bpf_map *map;
+	size_t suffix_length = strlen(section);
 	const struct btf_type *datasec;
 	const struct btf_var_secinfo *var;
 	int datasec_id;
-	size_t size = 0;
-	char *data = NULL;
 	int i;
 
-	bpf_object__for_each_map(map, object) {
-		const char *name = bpf_map__name(map);
-		size_t length = strlen(name);
+	memset(found, 0, sizeof(*found));
+	bpf_object__for_each_map(found->map, object) {
+		const char *map_name = bpf_map__name(found->map);
+		size_t length = strlen(map_name);
 
-		if (bpf_map__is_internal(map) && length >= 7 && strcmp(name + length - 7, ".rodata") == 0) {
-			data = (char *)bpf_map__initial_value(map, &size);
+		if (bpf_map__is_internal(found->map) && length >= suffix_length &&
+		    strcmp(map_name + length - suffix_length, section) == 0) {
+			found->section = (char *)bpf_map__initial_value(found->map, &found->section_size);
 			break;
 		}
 	}
-	if (!data || !btf)
+	if (!found->section || !btf)
 		return -ENOENT;
-	datasec_id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	datasec_id = btf__find_by_name_kind(btf, section, BTF_KIND_DATASEC);
 	if (datasec_id < 0)
-		return datasec_id;
+		return -ENOENT;
 	datasec = btf__type_by_id(btf, datasec_id);
 	var = btf_var_secinfos(datasec);
 	for (i = 0; i < btf_vlen(datasec); i++, var++) {
 		const struct btf_type *type = btf__type_by_id(btf, var->type);
 
-		if (strcmp(btf__name_by_offset(btf, type->name_off), "ss_config") != 0)
+		if (strcmp(btf__name_by_offset(btf, type->name_off), name) != 0)
 			continue;
-		if (var->offset + sizeof(*config) > size)
+		if (var->offset + size > found->section_size)
 			return -EOVERFLOW;
-		memcpy(data + var->offset, config, sizeof(*config));
+		found->offset = var->offset;
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* Writes ss_config into the object's .rodata before load. */
+static int write_config(struct bpf_object *object, const struct synshadow_config *config)
+{
+	struct global_variable found;
+	int err = find_global_variable(object, ".rodata", "ss_config", sizeof(*config), &found);
+
+	if (!err)
+		memcpy(found.section + found.offset, config, sizeof(*config));
+	return err;
 }
 
 /* ---- attach ------------------------------------------------------------ */
@@ -510,6 +530,21 @@ int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, 
 			return err;
 	}
 	return 0;
+}
+
+int ss_loader_set_idle(struct ss_loader *loader, int idle)
+{
+	struct global_variable found;
+	uint32_t value = idle ? 1 : 0;
+	uint32_t zero = 0;
+	int err = find_global_variable(loader->object, ".bss", "ss_idle", sizeof(value), &found);
+
+	if (err)
+		return err;
+	/* Through the map itself: the image libbpf keeps is the kernel's
+	 * memory only where a skeleton (or a newer libbpf) mapped it. */
+	memcpy(found.section + found.offset, &value, sizeof(value));
+	return bpf_map__update_elem(found.map, &zero, sizeof(zero), found.section, found.section_size, BPF_ANY);
 }
 
 void ss_loader_close(struct ss_loader *loader)

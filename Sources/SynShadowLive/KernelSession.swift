@@ -121,6 +121,18 @@ public final class KernelSession {
         }
     }
 
+    /// Keeps the hooks attached but makes every one return at once (`true`),
+    /// or resumes them. What the kernel's dispatch of the hooks costs by
+    /// itself, apart from SynShadow's work in them: `synshadow bench` shows
+    /// it next to the traced rate.
+    public func setHooksIdle(_ idle: Bool) throws(SessionError) {
+        guard let loader else { return }
+        let status = ss_loader_set_idle(loader, idle ? 1 : 0)
+        if status != 0 {
+            throw SessionError("idling the hooks failed: \(String(cString: strerror(-status)))")
+        }
+    }
+
     /// Emits snapshot records for the listeners, requests and queued children
     /// that exist now (in this network namespace), into the ring buffer.
     public func snapshot() throws(SessionError) {

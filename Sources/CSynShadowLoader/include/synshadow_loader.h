@@ -84,6 +84,12 @@ int ss_loader_hook_attached(struct ss_loader *loader, int hook);
  * 0, or a negative errno with `error` filled. */
 int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, size_t error_size);
 
+/* Keeps every hook attached but makes each return at once when `idle` is 1
+ * (0 resumes): what the kernel's dispatch of the hooks costs by itself,
+ * apart from SynShadow's work, for `synshadow bench`. Takes effect on the
+ * next hook run. 0, or a negative errno. */
+int ss_loader_set_idle(struct ss_loader *loader, int idle);
+
 /* Detaches everything and frees. Safe on NULL. */
 void ss_loader_close(struct ss_loader *loader);
 
