@@ -83,23 +83,13 @@ struct BenchCommand: ParsableCommand {
 
         var table = BenchTable()
         let base = median(interleaved.untracedRates)
-        let ratios = interleaved.ratios.sorted()
         table.add("untraced connections/s (windows)", String(format: "%.0f", base), "1.000")
-        table.add(
-            "synshadow (model on) connections/s", String(format: "%.0f", median(interleaved.tracedRates)),
-            String(format: "%.3f", median(ratios)))
-        table.add(
-            "  traced/untraced, middle half of pairs",
-            String(format: "%.3f-%.3f", quantile(ratios, 0.25), quantile(ratios, 0.75)),
-            "\(ratios.count) window pairs")
-        let idleRatios = interleaved.idleRatios.sorted()
-        table.add(
-            "hooks attached but idle connections/s", String(format: "%.0f", median(interleaved.idleRates)),
-            String(format: "%.3f", median(idleRatios)))
-        table.add(
-            "  idle/untraced, middle half of pairs",
-            String(format: "%.3f-%.3f", quantile(idleRatios, 0.25), quantile(idleRatios, 0.75)),
-            "\(idleRatios.count) window pairs")
+        addWindows(
+            "synshadow (model on)", rates: interleaved.tracedRates, ratios: interleaved.ratios, ratioName: "traced",
+            to: &table)
+        addWindows(
+            "hooks attached but idle", rates: interleaved.idleRates, ratios: interleaved.idleRatios,
+            ratioName: "idle", to: &table)
         if !bpftraced.isEmpty {
             table.add(
                 "bpftrace printing each event connections/s", String(format: "%.0f", median(bpftraced)),
@@ -123,6 +113,20 @@ struct BenchCommand: ParsableCommand {
         table.add("kernel map memory (fixed)", String(format: "%.1f MB", Double(mapMemory) / 1e6), "")
         table.lines().forEach(Terminal.output)
         Terminal.flush()
+    }
+
+    /// A kind of window: its median rate and ratio, and the middle half of
+    /// its ratios to the untraced neighbours.
+    private func addWindows(
+        _ label: String, rates: [Double], ratios: [Double], ratioName: String, to table: inout BenchTable
+    ) {
+        let sorted = ratios.sorted()
+        table.add(
+            "\(label) connections/s", String(format: "%.0f", median(rates)), String(format: "%.3f", median(sorted)))
+        table.add(
+            "  \(ratioName)/untraced, middle half of pairs",
+            String(format: "%.3f-%.3f", quantile(sorted, 0.25), quantile(sorted, 0.75)),
+            "\(sorted.count) window pairs")
     }
 
     /// Traced windows, and as many idle ones: one per half second of the
