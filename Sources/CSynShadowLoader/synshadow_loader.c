@@ -212,6 +212,17 @@ static int write_config(struct bpf_object *object, const struct synshadow_config
 
 /* ---- attach ------------------------------------------------------------ */
 
+/* The hooks a program serves (sock_ops serves four callbacks). */
+static uint32_t hook_bits(const struct program_spec *spec)
+{
+	if (spec->hook < 0)
+		return 0;
+	if (spec->hook == SS_HOOK_SOCKOPS_LISTEN)
+		return (1u << SS_HOOK_SOCKOPS_LISTEN) | (1u << SS_HOOK_SOCKOPS_RWND_INIT) |
+		       (1u << SS_HOOK_SOCKOPS_TIMEOUT_INIT) | (1u << SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
+	return 1u << spec->hook;
+}
+
 static int attach_program(struct ss_loader *loader, size_t index, struct bpf_program *program,
 			  char *error, size_t error_size)
 {
@@ -237,12 +248,7 @@ static int attach_program(struct ss_loader *loader, size_t index, struct bpf_pro
 		loader->iter_link = link;
 	else
 		loader->links[index] = link;
-	if (spec->hook >= 0)
-		loader->attached_hooks |= 1u << spec->hook;
-	if (spec->hook == SS_HOOK_SOCKOPS_LISTEN)
-		loader->attached_hooks |= (1u << SS_HOOK_SOCKOPS_RWND_INIT) |
-					  (1u << SS_HOOK_SOCKOPS_TIMEOUT_INIT) |
-					  (1u << SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
+	loader->attached_hooks |= hook_bits(spec);
 	return 0;
 }
 
@@ -452,8 +458,6 @@ static void load_drop_reasons(struct ss_loader *loader)
 
 	loader->drop_reasons_loaded = true;
 	if (!loader->vmlinux_btf)
-		loader->vmlinux_btf = btf__load_vmlinux_btf();
-	if (!loader->vmlinux_btf)
 		return;
 	id = btf__find_by_name_kind(loader->vmlinux_btf, "skb_drop_reason", BTF_KIND_ENUM);
 	if (id < 0)
@@ -520,6 +524,7 @@ int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, 
 		if (!attached) {
 			bpf_link__destroy(loader->links[i]);
 			loader->links[i] = NULL;
+			loader->attached_hooks &= ~hook_bits(&program_specs[i]);
 			continue;
 		}
 		program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);

@@ -47,8 +47,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        // SynShadow: traced and untraced windows interleaved within one load,
-        // as long in all as the alternating rounds would take.
+        // SynShadow: traced, idle and untraced windows interleaved within one
+        // load (see InterleavedOverhead).
         Terminal.note("\(pairs) traced and \(pairs) idle windows (hooks attached) between untraced ones")
         var configuration = LiveTracer.Configuration()
         configuration.keepsRawRecords = true  // real records for the pipeline figure

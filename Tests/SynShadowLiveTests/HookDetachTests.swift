@@ -21,6 +21,7 @@ extension LiveKernelTests {
 
             try tracer.session.setHooksAttached(false)
             #expect(KernelSession.loadedProgramCount() == programs, "detaching keeps the programs loaded")
+            #expect(!tracer.session.isAttached(.cgroupSkbIngress) && !tracer.session.isAttached(.sockOpsListen))
             let before = tracer.session.counters().events
             try connect(20, to: listener, port: port)
             try tracer.drainOnce(into: collector, timeoutMilliseconds: 50)
@@ -29,6 +30,7 @@ extension LiveKernelTests {
             collector.events.removeAll()
             try tracer.session.setHooksAttached(true)
             try tracer.session.setHooksAttached(true)  // attaching twice is harmless
+            #expect(tracer.session.isAttached(.cgroupSkbIngress) && tracer.session.isAttached(.sockOpsListen))
             try connect(20, to: listener, port: port)
             try expectWholeHandshakes(20, port: port, tracer: tracer, collector: collector)
             listener.close()

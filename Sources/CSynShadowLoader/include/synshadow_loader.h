@@ -75,7 +75,7 @@ const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason
  * the largest entry count any of them may hold. */
 long long ss_loader_map_memory(struct ss_loader *loader);
 
-/* Whether a hook's program is attached in this session. */
+/* Whether a hook's program is attached now (ss_loader_set_attached detaches). */
 int ss_loader_hook_attached(struct ss_loader *loader, int hook);
 
 /* Detaches every hook (programs, maps and ring stay loaded) when `attached`
