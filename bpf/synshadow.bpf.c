@@ -135,6 +135,19 @@ struct {
 	__type(value, struct flow_key);
 } filtered_flow SEC(".maps");
 
+/* Threads inside accept() on a listener we know, by thread id. Between
+ * accept()'s entry and exit hooks a thread may already have taken a child
+ * off the queue that no record reports yet (it can be preempted there for
+ * milliseconds on a busy machine): each queue reading says how many such
+ * threads there were (`accepts_in_flight`), so user space brackets the
+ * reading with a kernel fact instead of a guessed time window. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} accepting_threads SEC(".maps");
+
 /* kprobe tier: entry arguments kept per thread for the return probe. */
 struct entry_args {
 	__u64 sk;
@@ -295,15 +308,61 @@ static __always_inline void fill_queues(struct synshadow_event *e, const struct 
 }
 
 /* Name the listener's owner rather than the task that happened to run. */
-static __always_inline void fill_owner(struct synshadow_event *e, __u64 listener)
+static __always_inline struct synshadow_listener_owner *fill_owner(struct synshadow_event *e, __u64 listener)
 {
 	struct synshadow_listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &listener);
 
 	if (!owner)
-		return;
+		return NULL;
 	e->pid = owner->tgid;
 	__builtin_memcpy(e->comm, owner->comm, sizeof(e->comm));
 	e->flags |= SS_FLAG_OWNER_KNOWN;
+	return owner;
+}
+
+/* After the queue figures: an accept() entering later cannot have taken a
+ * child the figures still count; one leaving earlier was counted out
+ * together with its child (see accept_finished). */
+static __always_inline void fill_accepts_in_flight(struct synshadow_event *e,
+						   const struct synshadow_listener_owner *owner)
+{
+	if (owner)
+		e->accepts_in_flight = owner->accepts_in_flight;
+}
+
+static __always_inline void read_accepts_in_flight(struct synshadow_event *e, __u64 listener)
+{
+	fill_accepts_in_flight(e, bpf_map_lookup_elem(&listener_owners, &listener));
+}
+
+/* A thread entered accept() on `listener`. */
+static __always_inline void accept_started(__u64 listener)
+{
+	struct synshadow_listener_owner *owner = bpf_map_lookup_elem(&listener_owners, &listener);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!owner)
+		return;
+	__sync_fetch_and_add(&owner->accepts_in_flight, 1);
+	bpf_map_update_elem(&accepting_threads, &tid, &listener, BPF_ANY);
+}
+
+/* The thread's accept() returned; call after reserving its record, so a
+ * reading that no longer counts it finds the record already in the ring. */
+static __always_inline void accept_finished(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *entry = bpf_map_lookup_elem(&accepting_threads, &tid);
+	struct synshadow_listener_owner *owner;
+	__u64 listener;
+
+	if (!entry)
+		return;
+	listener = *entry;
+	bpf_map_delete_elem(&accepting_threads, &tid);
+	owner = bpf_map_lookup_elem(&listener_owners, &listener);
+	if (owner)
+		__sync_fetch_and_add(&owner->accepts_in_flight, -1);
 }
 
 static __always_inline bool is_v4_mapped(const __u8 *a)
@@ -423,10 +482,13 @@ static __always_inline void remember_segment(const struct synshadow_event *e, __
 /* Events about a listener: identity, netns, owner and queue figures. */
 static __always_inline void fill_listener(struct synshadow_event *e, const struct sock *listener)
 {
+	struct synshadow_listener_owner *owner;
+
 	e->listener = (__u64)listener;
 	e->netns = sock_netns(listener);
-	fill_owner(e, e->listener);
+	owner = fill_owner(e, e->listener);
 	fill_queues(e, listener);
+	fill_accepts_in_flight(e, owner);
 }
 
 /* Filters apply in the kernel, so unwanted traffic never costs a record.
@@ -447,15 +509,17 @@ static __always_inline bool flow_wanted(__u16 local_port, __u32 netns)
 static __always_inline void fill_listener_btf(struct synshadow_event *e, struct tcp_sock *tp)
 {
 	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	struct synshadow_listener_owner *owner;
 
 	e->listener = (__u64)tp;
 	e->netns = sk->__sk_common.skc_net.net->ns.inum;
-	fill_owner(e, e->listener);
+	owner = fill_owner(e, e->listener);
 	e->ack_backlog = sk->sk_ack_backlog;
 	e->max_ack_backlog = sk->sk_max_ack_backlog;
 	e->request_queue = tp->inet_conn.icsk_accept_queue.qlen.counter;
 	e->request_young = tp->inet_conn.icsk_accept_queue.young.counter;
 	e->flags |= SS_FLAG_QUEUES_VALID;
+	fill_accepts_in_flight(e, owner);
 }
 
 static __always_inline bool is_self_check(__u16 local_port)
@@ -801,6 +865,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 	}
 	if (recall_segment(e, cookie)) {
 		fill_queues(e, (struct sock *)e->listener);
+		read_accepts_in_flight(e, e->listener);
 	} else if ((ss_config.filters & SS_FILTER_OWNER) && flow_was_filtered(e, cookie)) {
 		/* Its ACK was turned away by the owner filters an instant ago. */
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
@@ -1046,6 +1111,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	struct flow_value *queued;
 	struct synshadow_event *e;
 	__u64 child_key;
+	__u64 listener = 0;
 	__u32 netns;
 
 	if (fd < 0)
@@ -1076,7 +1142,14 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), netns) || !current_task_wanted())
 			return 0;
 	}
+	if (queued) {
+		listener = queued->listener;
+		/* Out of the queue whether or not the record fits in the ring: a
+		 * later state change of this child is no longer "while queued". */
+		bpf_map_delete_elem(&queued_children, &child_key);
+	}
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
+	accept_finished();
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
@@ -1087,10 +1160,10 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	e->child = child_key;
 	e->netns = netns;
 	e->detail = fd;
-	if (queued) {
-		e->listener = queued->listener;
-		fill_queues(e, (struct sock *)e->listener);
-		bpf_map_delete_elem(&queued_children, &child_key);
+	if (listener) {
+		e->listener = listener;
+		fill_queues(e, (struct sock *)listener);
+		read_accepts_in_flight(e, listener);
 	}
 	/* Otherwise a child queued before tracing began: user space finds its
 	 * listener by the local address and port. */
@@ -1101,18 +1174,64 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	return 0;
 }
 
+/* accept() entered on fd: if it is a listener we know, count the thread in
+ * flight until its exit hook (see accepting_threads). */
+static __always_inline void on_accept_enter(long fd)
+{
+	struct task_struct *task;
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	__u64 sk;
+
+	if (fd < 0)
+		return;
+	task = bpf_get_current_task_btf();
+	fds = task->files->fdt->fd;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return;
+	sk = (__u64)BPF_CORE_READ(sock, sk);
+	if (sk)
+		accept_started(sk);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int ss_sys_enter_accept4(struct trace_event_raw_sys_enter *args)
+{
+	RETURN_IF_IDLE(0);
+	on_accept_enter(args->args[0]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int ss_sys_enter_accept(struct trace_event_raw_sys_enter *args)
+{
+	RETURN_IF_IDLE(0);
+	on_accept_enter(args->args[0]);
+	return 0;
+}
+
+/* Every exit leaves the in-flight count, whatever it returned (the handler
+ * leaves it itself right after reserving a record). */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int ss_sys_exit_accept4(struct trace_event_raw_sys_exit *args)
 {
 	RETURN_IF_IDLE(0);
-	return on_accept_exit(args);
+	on_accept_exit(args);
+	accept_finished();
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int ss_sys_exit_accept(struct trace_event_raw_sys_exit *args)
 {
 	RETURN_IF_IDLE(0);
-	return on_accept_exit(args);
+	on_accept_exit(args);
+	accept_finished();
+	return 0;
 }
 
 /* ---- start-up snapshot: listeners, requests and queued children -------- */
@@ -1297,9 +1416,14 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 	struct synshadow_event *e;
 	const struct sock *child = (const struct sock *)ret;
 
-	if (!ret || !listener_wanted(sk))
+	if (!ret || !listener_wanted(sk)) {
+		accept_finished();
 		return;
+	}
+	/* Out of the queue whether or not the record fits in the ring. */
+	bpf_map_delete_elem(&queued_children, &ret);
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT);
+	accept_finished();
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
@@ -1313,7 +1437,6 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->flags |= SS_FLAG_OWNER_KNOWN;
-	bpf_map_delete_elem(&queued_children, &ret);
 	event_submit(e);
 }
 
@@ -1375,6 +1498,14 @@ int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct re
 
 	bpf_get_func_ret(ctx, &ret);
 	on_check_req_exit(sk, skb, req, fastopen, ret);
+	return 0;
+}
+
+SEC("fentry/inet_csk_accept")
+int BPF_PROG(ss_fentry_csk_accept, struct sock *sk)
+{
+	RETURN_IF_IDLE(0);
+	accept_started((__u64)sk);
 	return 0;
 }
 
@@ -1492,6 +1623,7 @@ int BPF_KPROBE(ss_kprobe_csk_accept, struct sock *sk)
 {
 	RETURN_IF_IDLE(0);
 	save_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, (__u64)sk, 0, 0, 0);
+	accept_started((__u64)sk);
 	return 0;
 }
 
@@ -1503,5 +1635,7 @@ int BPF_KRETPROBE(ss_kretprobe_csk_accept, void *ret)
 
 	if (take_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, &args))
 		on_csk_accept_exit((struct sock *)args.sk, (__u64)ret);
+	else
+		accept_finished();
 	return 0;
 }

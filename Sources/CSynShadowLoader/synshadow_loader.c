@@ -4,6 +4,7 @@
  * with plain libbpf calls (no generated skeleton), and drains its ring buffer.
  */
 #include "synshadow_loader.h"
+#include "ring_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,8 @@ static const struct program_spec program_specs[] = {
 	{ "ss_kfree_skb", ALL_TIERS, SS_HOOK_TP_KFREE_SKB, ATTACH_AUTO },
 	{ "ss_sys_exit_accept4", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
 	{ "ss_sys_exit_accept", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
+	{ "ss_sys_enter_accept4", TIER_BIT(SS_TIER_TRACEPOINT), -1, ATTACH_AUTO },
+	{ "ss_sys_enter_accept", TIER_BIT(SS_TIER_TRACEPOINT), -1, ATTACH_AUTO },
 	{ "ss_iter_tcp", ALL_TIERS, SS_HOOK_ITER_TCP, ATTACH_ITER },
 	{ "ss_fentry_v4_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
 	{ "ss_fexit_v4_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
@@ -64,6 +67,7 @@ static const struct program_spec program_specs[] = {
 	{ "ss_fentry_reqsk_hash_add", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_REQSK_HASH_ADD, ATTACH_AUTO },
 	{ "ss_fentry_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_ENTRY, ATTACH_AUTO },
 	{ "ss_fexit_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_EXIT, ATTACH_AUTO },
+	{ "ss_fentry_csk_accept", TIER_BIT(SS_TIER_FENTRY), -1, ATTACH_AUTO },
 	{ "ss_fexit_csk_accept", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CSK_ACCEPT_EXIT, ATTACH_AUTO },
 	{ "ss_kprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
 	{ "ss_kretprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
@@ -81,7 +85,10 @@ static const struct program_spec program_specs[] = {
 
 struct ss_loader {
 	struct bpf_object *object;
-	struct ring_buffer *ring;
+	struct ss_ring_reader ring;
+	bool ring_open;
+	ss_record_fn on_record;
+	void *context;
 	struct bpf_link *links[PROGRAM_COUNT];
 	struct bpf_link *iter_link;
 	int cgroup_fd;
@@ -363,11 +370,14 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 			goto fail_close;
 	}
 
-	loader->ring = ring_buffer__new(bpf_map__fd(events), options->on_record, options->context, NULL);
-	if (!loader->ring) {
-		err = fail(error, error_size, -errno, "ring buffer setup failed: %s", strerror(errno));
+	err = ss_ring_reader_open(&loader->ring, bpf_map__fd(events));
+	if (err) {
+		fail(error, error_size, err, "ring buffer setup failed: %s", strerror(-err));
 		goto fail_close;
 	}
+	loader->ring_open = true;
+	loader->on_record = options->on_record;
+	loader->context = options->context;
 	loader->counters_fd = bpf_object__find_map_fd_by_name(loader->object, "counters");
 	loader->owners_fd = bpf_object__find_map_fd_by_name(loader->object, "listener_owners");
 	loader->cpu_count = libbpf_num_possible_cpus();
@@ -379,16 +389,18 @@ fail_close:
 	return err;
 }
 
-int ss_loader_drain(struct ss_loader *loader, int timeout_ms)
+int ss_loader_drain(struct ss_loader *loader, int timeout_ms, struct ss_drain_result *result)
 {
 	int err;
 
-	/* Producers rarely wake us: the poll is a bounded sleep, the consume
+	/* Producers rarely wake us: the wait is a bounded sleep, the drain
 	 * collects whatever accumulated meanwhile. */
-	err = ring_buffer__poll(loader->ring, timeout_ms);
-	if (err < 0 && err != -EINTR)
-		return err;
-	return ring_buffer__consume(loader->ring);
+	if (timeout_ms > 0) {
+		err = ss_ring_reader_wait(&loader->ring, timeout_ms);
+		if (err)
+			return err;
+	}
+	return ss_ring_reader_drain(&loader->ring, loader->on_record, loader->context, result);
 }
 
 int ss_loader_snapshot(struct ss_loader *loader)
@@ -403,9 +415,10 @@ int ss_loader_snapshot(struct ss_loader *loader)
 	if (fd < 0)
 		return -errno;
 	/* The program emits ring-buffer records; the text stream is empty.
-	 * Drain between reads so a large table cannot overflow the ring. */
+	 * They are read by the next drain, in order with everything else (a
+	 * table larger than the ring is counted as lost, never dropped silently). */
 	while ((n = read(fd, buffer, sizeof(buffer))) > 0)
-		ring_buffer__consume(loader->ring);
+		;
 	close(fd);
 	return n < 0 ? -errno : 0;
 }
@@ -558,7 +571,8 @@ void ss_loader_close(struct ss_loader *loader)
 
 	if (!loader)
 		return;
-	ring_buffer__free(loader->ring);
+	if (loader->ring_open)
+		ss_ring_reader_close(&loader->ring);
 	for (i = 0; i < PROGRAM_COUNT; i++)
 		bpf_link__destroy(loader->links[i]);
 	bpf_link__destroy(loader->iter_link);

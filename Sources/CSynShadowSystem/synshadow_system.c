@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <unistd.h>
 
 int ss_unshare_network_namespace(void)
 {
@@ -12,4 +13,9 @@ int ss_unshare_network_namespace(void)
 int ss_enter_network_namespace(int fd)
 {
 	return setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
+}
+
+int ss_thread_id(void)
+{
+	return (int)gettid();
 }

@@ -92,21 +92,25 @@ public final class KernelSession {
     }
 
     /// Waits up to `timeout` milliseconds (less if the kernel side asked for a
-    /// wake-up), consumes everything pending and hands the decoded batch to
-    /// `body`. The batch is only valid inside `body`.
+    /// wake-up; 0: not at all), consumes every record committed before the
+    /// drain began and hands the decoded batch to `body`. The batch is only
+    /// valid inside `body`. The outcome says whether the drain caught up,
+    /// and so proves a watermark (see `DrainOutcome`).
     @discardableResult
     public func drain(
         timeoutMilliseconds: Int32,
         _ body: (_ events: [KernelEvent], _ rawRecords: [UInt8]) throws -> Void
-    ) throws -> Int {
-        guard let loader else { return 0 }
+    ) throws -> DrainOutcome {
+        guard let loader else { return DrainOutcome(records: 0, watermark: nil) }
         batch.reset()
-        let status = ss_loader_drain(loader, timeoutMilliseconds)
-        if status < 0, status != -4 /* EINTR */ {
+        var result = ss_drain_result()
+        let status = ss_loader_drain(loader, timeoutMilliseconds, &result)
+        if status < 0, status != -EINTR {
             throw SessionError("reading the ring buffer failed (errno \(-status))")
         }
         try body(batch.events, batch.rawRecords)
-        return batch.events.count
+        return DrainOutcome(
+            records: Int(result.records), watermark: result.caught_up != 0 ? result.watermark_ns : nil)
     }
 
     /// Detaches every hook, or attaches them again; the programs, maps and
@@ -200,6 +204,15 @@ public final class KernelSession {
         }
         return table
     }
+}
+
+/// What one drain of the ring buffer read.
+public struct DrainOutcome: Sendable, Equatable {
+    public var records: Int
+    /// When the drain caught up with every record reserved before it began:
+    /// a time (CLOCK_MONOTONIC ns) before which no record remains unread.
+    /// nil when a record still being written by another CPU stopped it.
+    public var watermark: UInt64?
 }
 
 extension KernelSession {

@@ -7,7 +7,8 @@ public protocol EventConsumer: AnyObject {
     func consume(_ events: [KernelEvent], rawRecords: [UInt8])
     /// Records the ring buffer could not take since the last call.
     func noteLoss(_ count: UInt64, at timestamp: UInt64)
-    /// After every drain, even an empty one: the time now, on the events' clock.
+    /// After every drain that caught up, even an empty one: the watermark it
+    /// proved (no record stamped before it remains unread), on the events' clock.
     func tick(at timestamp: UInt64)
 }
 
@@ -48,6 +49,9 @@ public final class LiveTracer {
     private let ownNetns: UInt32
     private var ownership: ListenerOwnership?
     private var reportedLoss: UInt64 = 0
+    /// Drains that ended at a record another CPU was still writing: no
+    /// watermark, so the model's time waited for the next drain.
+    public private(set) var unprovenDrains = 0
     private var patched: [KernelEvent] = []
     /// Listeners older than the session that the owner filters turned away
     /// (netns and port), so their queued requests and children go too.
@@ -105,7 +109,7 @@ public final class LiveTracer {
     public func close() { session.close() }
 
     public func drainOnce(into consumer: EventConsumer, timeoutMilliseconds: Int32) throws {
-        try session.drain(timeoutMilliseconds: timeoutMilliseconds) { events, raw in
+        let outcome = try session.drain(timeoutMilliseconds: timeoutMilliseconds) { events, raw in
             guard !events.isEmpty else { return }
             if events.contains(where: { isSelfCheck($0) || $0.kind.isSnapshot }) {
                 deliverFiltered(events, raw: raw, to: consumer)
@@ -113,15 +117,21 @@ public final class LiveTracer {
                 consumer.consume(events, rawRecords: raw)
             }
         }
-        // A step the kernel side could not correlate (its flow-table entry
-        // was evicted) is as good as lost: the model must not guess.
+        // Loss is counted now, after the drain: the lost records were
+        // stamped after the last watermark and no later than this reading.
+        // A step the kernel side could not correlate (its segment's record
+        // was lost) is as good as lost: the model must not guess.
         let counters = session.counters()
         let lost = counters.lost + counters.correlationMisses
         if lost > reportedLoss {
             consumer.noteLoss(lost - reportedLoss, at: monotonicNanoseconds())
             reportedLoss = lost
         }
-        consumer.tick(at: monotonicNanoseconds())
+        if let watermark = outcome.watermark {
+            consumer.tick(at: watermark)
+        } else {
+            unprovenDrains += 1
+        }
     }
 
     /// The slow path, only for batches holding self-check or snapshot records:

@@ -1,14 +1,17 @@
 import SynShadowCore
 
-/// Feeds the shadow model from the live stream, and records that same
-/// stream when asked. The order of calls — events, loss reports, clock
-/// ticks — is exactly what `Replay` reproduces from the file, so a replay
-/// gives the live run's findings.
+/// Feeds the shadow model from the live stream (through an `OrderedFeed`:
+/// time order, up to proven watermarks), and records that same stream when
+/// asked. The order of calls — events, loss reports, clock ticks — is
+/// exactly what `Replay` reproduces from the file, so a replay gives the
+/// live run's findings.
 public final class ModelDriver: EventConsumer {
-    public let model: ShadowModel
+    public let feed: OrderedFeed
+    public var model: ShadowModel { feed.model }
     private let recorder: TraceFileWriter?
     private let onEvents: ([KernelEvent]) -> Void
     private let onFindings: ([Finding]) -> Void
+    private let onLoss: (_ count: UInt64, _ total: UInt64, _ time: UInt64) -> Void
     public private(set) var findingCount = 0
     public private(set) var lost: UInt64 = 0
     private var recordError: (any Error)?
@@ -16,12 +19,14 @@ public final class ModelDriver: EventConsumer {
     public init(
         configuration: ModelConfiguration, recorder: TraceFileWriter? = nil,
         onEvents: @escaping ([KernelEvent]) -> Void = { _ in },
-        onFindings: @escaping ([Finding]) -> Void
+        onFindings: @escaping ([Finding]) -> Void,
+        onLoss: @escaping (_ count: UInt64, _ total: UInt64, _ time: UInt64) -> Void = { _, _, _ in }
     ) {
-        model = ShadowModel(configuration: configuration)
+        feed = OrderedFeed(configuration: configuration)
         self.recorder = recorder
         self.onEvents = onEvents
         self.onFindings = onFindings
+        self.onLoss = onLoss
     }
 
     public func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
@@ -35,24 +40,25 @@ public final class ModelDriver: EventConsumer {
             }
         }
         onEvents(events)
-        model.process(contentsOf: events)
+        feed.accept(events)
     }
 
     public func noteLoss(_ count: UInt64, at timestamp: UInt64) {
         lost += count
         if let recorder { record { try recorder.writeLoss(count: count, at: timestamp) } }
-        model.noteLoss(count: count, at: timestamp)
+        feed.noteLoss(count: count, at: timestamp)
+        onLoss(count, lost, timestamp)
     }
 
     public func tick(at timestamp: UInt64) {
         if let recorder { record { try recorder.writeClock(timestamp) } }
-        model.advance(to: timestamp)
+        feed.advance(to: timestamp)
         publish()
     }
 
     /// Settles what is still open, publishes the last findings and closes the recording.
     public func finish(summary: TraceSummary? = nil) throws {
-        model.finish()
+        feed.finish()
         publish()
         if let recorder, let summary {
             record { try recorder.finish(summary: summary) }

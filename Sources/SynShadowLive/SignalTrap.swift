@@ -3,9 +3,12 @@ import Glibc
 #endif
 import Synchronization
 
-/// SIGINT and SIGTERM ask the trace loop to stop; the loop then closes the
-/// session, which detaches every program. A second signal exits at once
-/// (the BPF links are file descriptors, so the kernel detaches them anyway).
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT ask the trace loop to stop; the loop
+/// then closes the session, which detaches every program, and prints its
+/// summary. A second signal exits at once (the BPF links are file
+/// descriptors, so the kernel detaches them anyway). SIGPIPE is ignored: a
+/// closed output shows up as EPIPE where it is written, and stops the run
+/// the same orderly way.
 public enum SignalTrap {
     private static let requested = Atomic<Int32>(0)
 
@@ -19,15 +22,18 @@ public enum SignalTrap {
         action.__sigaction_handler.sa_handler = handler
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0  // no SA_RESTART: a blocking poll returns EINTR at once
-        sigaction(SIGINT, &action, nil)
-        sigaction(SIGTERM, &action, nil)
+        for signal in stopSignals { sigaction(signal, &action, nil) }
+        signal(SIGPIPE, SIG_IGN)
         // A parent may hand us these signals blocked (some process launchers do).
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
+        for signal in stopSignals { sigaddset(&unblock, signal) }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
+
+    /// Signals that end a run in order (SIGQUIT too: its default, a core
+    /// dump and a backtrace, would leave probes attached for seconds).
+    public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
 
     /// The signal that asked to stop, or nil.
     public static var stopSignal: Int32? {

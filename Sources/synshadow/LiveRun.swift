@@ -67,6 +67,9 @@ struct LiveRun {
             origin: tracer.origin, dropReasons: dropReasons, cgroupOfProcess: { cgroups.path(ofProcess: $0) })
         let findings = FindingFormatter(origin: tracer.origin)
         let (json, showEvents, showFindings, observer) = (self.json, self.showEvents, self.showFindings, self.observer)
+        // Standard output never holds the drain back: a slow reader sheds lines, not kernel events.
+        let output = OutputQueue()
+        let losses = LossFormatter(origin: tracer.origin)
         let driver = ModelDriver(
             configuration: ModelConfiguration(
                 tier: tracer.tier, acceptLatencyThreshold: acceptThresholdMilliseconds * 1_000_000,
@@ -74,16 +77,23 @@ struct LiveRun {
             recorder: recorder,
             onEvents: { batch in
                 guard showEvents else { return }
-                for event in batch { Terminal.output(json ? events.jsonLine(event) : events.humanLine(event)) }
-                Terminal.flush()
+                output.appendEvents(lines: batch.count) { buffer in
+                    for event in batch {
+                        if json { events.appendJSONLine(event, to: &buffer) } else { events.appendHumanLine(event, to: &buffer) }
+                        buffer.append(0x0a)
+                    }
+                }
             },
             onFindings: { batch in
                 let batch = cgroups.attribute(batch)
                 observer?.noteFindings(batch)
                 exporter?.log(batch)
                 guard showFindings else { return }
-                for finding in batch { Terminal.output(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
-                Terminal.flush()
+                for finding in batch { output.appendLine(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
+            },
+            onLoss: { count, total, time in
+                guard showFindings else { return }
+                output.appendLine(json ? losses.jsonLine(count: count, total: total, at: time) : losses.humanLine(count: count, total: total, at: time))
             })
         do {
             let report = try tracer.start(into: driver)
@@ -107,14 +117,14 @@ struct LiveRun {
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
         let release = kernelRelease()
         let snapshot = { MetricsSnapshot(driver.model, tier: tracer.tier, kernelRelease: release) }
+        DrainPriority.raiseCurrentThread()
         try tracer.run(into: driver) {
             exporter?.offer(now: monotonicNanoseconds(), snapshot: snapshot)
             if watching, let watch {
                 do {
                     if let reading = try watch.poll() {
-                        Terminal.output(json ? counterLines.jsonLine(reading) : counterLines.humanLine(reading))
+                        output.appendLine(json ? counterLines.jsonLine(reading) : counterLines.humanLine(reading))
                         driver.publish(reading.disagreements.map { $0.finding(at: reading.time) })
-                        Terminal.flush()
                     }
                 } catch {
                     Terminal.note("counters: \(error); the cross-check stops, tracing goes on")
@@ -122,6 +132,8 @@ struct LiveRun {
                 }
             }
             if let observer, !observer.drained(tracer: tracer, driver: driver) { return true }
+            // Nobody reads standard output any more (a closed pipe): stop as on a signal.
+            if showEvents || showFindings, output.isBroken { return true }
             return SignalTrap.stopSignal != nil || deadline.map { monotonicNanoseconds() >= $0 } ?? false
         }
         observer?.stopped()
@@ -132,9 +144,18 @@ struct LiveRun {
                 events: counters.events, lostEvents: counters.lost, endMonotonicNanoseconds: monotonicNanoseconds(),
                 counters: ["filtered": counters.filtered, "correlation_misses": counters.correlationMisses]))
         if exporter != nil { finalSnapshot = snapshot() }
+        // The summary waits at most two seconds for a slow reader.
+        let written = output.finish(within: 2)
         Terminal.note(
             "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
                 + "\(driver.findingCount) findings")
+        if written.shed.total > 0 || written.unwrittenBytes > 0 {
+            Terminal.note(
+                "output: standard output was too slow: \(written.shed.eventLines) event lines and "
+                    + "\(written.shed.otherLines) other lines shed, \(written.unwrittenBytes) bytes never written "
+                    + "(the model saw every event: findings and counts are complete)")
+        }
+        if output.isBroken { Terminal.note("output: standard output was closed; tracing stopped") }
     }
 
     /// Says once what the cross-check compares and what it cannot assert.

@@ -103,8 +103,19 @@ import Testing
     }
 
     @Test func unknownVersionIsRejected() {
-        #expect(throws: EventDecodingError.unsupportedVersion(2)) { try decode(handWrittenRecord(version: 2)) }
+        #expect(throws: EventDecodingError.unsupportedVersion(3)) { try decode(handWrittenRecord(version: 3)) }
         #expect(throws: EventDecodingError.unsupportedVersion(0)) { try decode(handWrittenRecord(version: 0)) }
+    }
+
+    /// Version 1 records (traces recorded before accepts_in_flight) still
+    /// decode; the bytes that were reserved then are not read.
+    @Test func versionOneRecordsStillDecode() throws {
+        var raw = handWrittenRecord(version: 1)
+        raw.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(7), toByteOffset: 140, as: UInt32.self) }
+        #expect(try decode(raw).queues.acceptsInFlight == 0)
+        var current = handWrittenRecord(version: 2)
+        current.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(7), toByteOffset: 140, as: UInt32.self) }
+        #expect(try decode(current).queues.acceptsInFlight == 7)
     }
 
     @Test func wrongSizeIsRejected() {

@@ -16,15 +16,16 @@ import Testing
         header.tier = tier
         header.kernelSettings = simulator.modelConfiguration.kernel
 
-        // The live run: a model fed as the live driver feeds it, recording.
+        // The live run: a model fed as the live driver feeds it (through
+        // the ordering feed, ticks as watermarks), recording.
         var configuration = ModelConfiguration(header: header)
         configuration.acceptLatencyThreshold = simulator.options.acceptLatencyThreshold
-        let live = ShadowModel(configuration: configuration)
+        let live = OrderedFeed(configuration: configuration)
         let writer = try TraceFileWriter(header: header)
         var liveFindings: [Finding] = []
         for (index, event) in events.enumerated() {
             try writer.write(event)
-            live.process(event)
+            live.accept(CollectionOfOne(event))
             if index == events.count / 2 {
                 try writer.writeLoss(count: 2, at: event.timestamp)
                 live.noteLoss(count: 2, at: event.timestamp)
@@ -45,7 +46,7 @@ import Testing
         #expect(result.isComplete)
         #expect(result.events == UInt64(events.count))
         #expect(result.findings == liveFindings)
-        #expect(result.statistics == live.statistics)
+        #expect(result.statistics == live.model.statistics)
         #expect(!liveFindings.isEmpty)
     }
 

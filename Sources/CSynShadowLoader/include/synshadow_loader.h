@@ -51,9 +51,22 @@ struct ss_loader_options {
 int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **out,
 		   char *error, size_t error_size);
 
-/* Sleeps up to timeout_ms unless woken, then consumes everything pending.
- * Returns the number of records handed to on_record, or a negative errno. */
-int ss_loader_drain(struct ss_loader *loader, int timeout_ms);
+/* What one drain read, and how far it proves the stream read. */
+struct ss_drain_result {
+	uint64_t records;	/* handed to on_record */
+	int caught_up;		/* every record reserved before the drain began was read */
+	uint64_t watermark_ns;	/* when caught up: no record stamped (CLOCK_MONOTONIC,
+				 * bpf_ktime_get_ns) before this time remains unread */
+	uint64_t busy_records;	/* a record another CPU was still writing ended the drain */
+};
+
+/* Sleeps up to timeout_ms unless woken (0: not at all), then consumes every
+ * record committed before it began. Returns the number of records handed to
+ * on_record, or a negative errno; `result` says whether it caught up. */
+int ss_loader_drain(struct ss_loader *loader, int timeout_ms, struct ss_drain_result *result);
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock of bpf_ktime_get_ns(). */
+uint64_t ss_monotonic_ns(void);
 
 /* Runs the iter/tcp snapshot: records for existing listeners, requests and
  * queued children enter the ring buffer like any other event. */

@@ -1,6 +1,6 @@
 /*
  * synshadow_system.h — Linux calls Swift's Glibc module does not expose
- * (they need _GNU_SOURCE): namespaces for the scenario sandboxes.
+ * (they need _GNU_SOURCE): namespaces, thread ids.
  */
 #ifndef SYNSHADOW_SYSTEM_H
 #define SYNSHADOW_SYSTEM_H
@@ -10,5 +10,8 @@ int ss_unshare_network_namespace(void);
 
 /* setns(fd, CLONE_NEWNET) for the calling thread; 0 or -errno. */
 int ss_enter_network_namespace(int fd);
+
+/* The calling thread's id (gettid). */
+int ss_thread_id(void);
 
 #endif

@@ -30,6 +30,9 @@ public enum EventDecodingError: Error, Equatable, Sendable, CustomStringConverti
 public enum EventCodec {
     public static let recordSize = Int(SYNSHADOW_EVENT_SIZE)
     public static let abiVersion = UInt8(SYNSHADOW_ABI_VERSION)
+    /// The oldest record version still read: version 1 had no
+    /// `accepts_in_flight` (the bytes were reserved and zero).
+    public static let oldestReadableVersion: UInt8 = 1
 
     private typealias Raw = synshadow_event
     private static let offsets = (
@@ -60,7 +63,8 @@ public enum EventCodec {
         requestQueue: MemoryLayout<Raw>.offset(of: \Raw.request_queue)!,
         requestYoung: MemoryLayout<Raw>.offset(of: \Raw.request_young)!,
         result: MemoryLayout<Raw>.offset(of: \Raw.result)!,
-        detail: MemoryLayout<Raw>.offset(of: \Raw.detail)!
+        detail: MemoryLayout<Raw>.offset(of: \Raw.detail)!,
+        acceptsInFlight: MemoryLayout<Raw>.offset(of: \Raw.accepts_in_flight)!
     )
 
     /// Decodes one record; `raw` may be longer than a record (a file buffer).
@@ -68,7 +72,7 @@ public enum EventCodec {
         let o = offsets
         guard raw.count >= o.size + 2 else { throw .truncated(available: raw.count, needed: recordSize) }
         let version = raw[o.version]
-        guard version == abiVersion else { throw .unsupportedVersion(version) }
+        guard version >= oldestReadableVersion && version <= abiVersion else { throw .unsupportedVersion(version) }
         let declared = Int(raw.loadUnaligned(fromByteOffset: o.size, as: UInt16.self))
         guard declared == recordSize else { throw .sizeMismatch(declared: declared, expected: recordSize) }
         guard raw.count >= recordSize else { throw .truncated(available: raw.count, needed: recordSize) }
@@ -97,7 +101,8 @@ public enum EventCodec {
             listener: u64(o.listener), request: u64(o.request), child: u64(o.child),
             queues: QueueFigures(
                 acceptQueue: u32(o.ackBacklog), acceptQueueLimit: u32(o.maxAckBacklog),
-                requestQueue: u32(o.requestQueue), requestYoung: u32(o.requestYoung)
+                requestQueue: u32(o.requestQueue), requestYoung: u32(o.requestYoung),
+                acceptsInFlight: version >= 2 ? u32(o.acceptsInFlight) : 0
             ),
             result: Int64(bitPattern: u64(o.result)), detail: u32(o.detail)
         )
@@ -141,6 +146,7 @@ public enum EventCodec {
         put(event.queues.requestYoung, o.requestYoung)
         put(UInt64(bitPattern: event.result), o.result)
         put(event.detail, o.detail)
+        put(event.queues.acceptsInFlight, o.acceptsInFlight)
     }
 
     public static func encode(_ event: KernelEvent) -> [UInt8] {

@@ -77,11 +77,19 @@ public struct QueueFigures: Hashable, Sendable {
     public var requestQueue: UInt32
     /// `icsk_accept_queue.young`: requests that have not had a SYN-ACK retransmitted.
     public var requestYoung: UInt32
+    /// Threads inside accept() on this listener when the figures were read
+    /// (read after them): each may have taken a child off the queue that no
+    /// record reports yet, or be about to report a child it took.
+    public var acceptsInFlight: UInt32
 
-    public init(acceptQueue: UInt32 = 0, acceptQueueLimit: UInt32 = 0, requestQueue: UInt32 = 0, requestYoung: UInt32 = 0) {
+    public init(
+        acceptQueue: UInt32 = 0, acceptQueueLimit: UInt32 = 0, requestQueue: UInt32 = 0, requestYoung: UInt32 = 0,
+        acceptsInFlight: UInt32 = 0
+    ) {
         self.acceptQueue = acceptQueue
         self.acceptQueueLimit = acceptQueueLimit
         self.requestQueue = requestQueue
         self.requestYoung = requestYoung
+        self.acceptsInFlight = acceptsInFlight
     }
 }

@@ -138,12 +138,19 @@ extension ModelCore {
         let end = event?.timestamp ?? now
         let created = flow.pointee.stepTime
         guard end > created, end - created > configuration.acceptLatencyThreshold else { return }
+        // The wait is measured between two events of one child: another
+        // child reusing the 4-tuple (its own creation lost) is not it.
+        if let event, event.child != 0, flow.pointee.identity != 0, event.child != flow.pointee.identity { return }
         flow.pointee.flags.insert(.latencyReported)
         let key = flow.pointee.key
         let waited = Double(end - created) / 1e6
         let threshold = Double(configuration.acceptLatencyThreshold) / 1e6
         let stepEvidence = flowEvidence(flow)
-        report(.acceptSlow, listener: flow.pointee.listener, flow: key, evidence: {
+        // Across a gap in the flow's history (loss) the accept() seen may not
+        // be this child's, and "still not accepted" claims none came: both
+        // need the complete stream.
+        report(.acceptSlow, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+            claimsAbsence: true, evidence: {
             [stepEvidence] + (event.map { [Evidence($0)] } ?? [])
         }) {
             let what = event == nil ? "still not accepted after" : "accepted after"

@@ -88,6 +88,9 @@ extension ModelCore {
 
     @inline(__always)
     func noteStep(_ flow: FlowPointer, _ event: KernelEvent) {
+        // A step inside a span of lost events: the flow's other steps may
+        // be among them, so its history has a gap.
+        if event.timestamp <= lossHorizon { flow.pointee.epoch = 0 }
         flow.pointee.stepTime = event.timestamp
         flow.pointee.stepKind = event.kind.rawValue
         flow.pointee.stepHook = event.hook.rawValue

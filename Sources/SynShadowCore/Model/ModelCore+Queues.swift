@@ -11,7 +11,12 @@
 ///   (`mayHaveLeft`, unknown requests) and by requests hashed in the last race
 ///   window (their increment may not be visible yet); up by requests a RST
 ///   may not have removed (`mayRemain`);
-/// - accept queue: exact.
+/// - accept queue: exact, but for the threads inside accept() when it was
+///   read (the reading carries their number): each may have taken a child
+///   no record reports yet (its exit hook comes later, possibly much later
+///   if the thread was preempted), or be about to report a child whose
+///   creation callback it runs itself (a child owned by the accepting thread
+///   is established in its release_sock).
 /// A reading outside the range opens a check; every step reported within the
 /// race window after it widens the range in its direction (its effect may
 /// already have been in the reading). When the window passes and the reading
@@ -43,12 +48,19 @@ extension ModelCore {
         let lowRequests = owner.pointee.requests - owner.pointee.mayHaveLeft - owner.pointee.unknownRequests - recent
         let highRequests = owner.pointee.requests + owner.pointee.mayRemain
         let children = owner.pointee.children
-        if kernelRequests >= lowRequests && kernelRequests <= highRequests && kernelChildren == children { return }
+        let inFlight = Int64(event.queues.acceptsInFlight)
+        let lowChildren = children - inFlight
+        let highChildren = children + inFlight
+        if kernelRequests >= lowRequests && kernelRequests <= highRequests && kernelChildren >= lowChildren
+            && kernelChildren <= highChildren
+        {
+            return
+        }
         guard !owner.pointee.check.isActive else { return }
         owner.pointee.check = QueueCheck(
             isActive: true, openedAt: event.timestamp, openedSequence: sequence, kernelRequests: kernelRequests,
             kernelChildren: kernelChildren, modelRequests: owner.pointee.requests, modelChildren: children,
-            lowRequests: lowRequests, highRequests: highRequests, lowChildren: children, highChildren: children,
+            lowRequests: lowRequests, highRequests: highRequests, lowChildren: lowChildren, highChildren: highChildren,
             limit: event.queues.acceptQueueLimit, eventKind: event.kind.rawValue, eventHook: event.hook.rawValue)
         pendingChecks.append(slot)
         nextCheckDue = min(nextCheckDue, event.timestamp &+ configuration.raceWindow)

@@ -5,13 +5,15 @@
 extension ModelCore {
     mutating func report(
         _ kind: FindingKind, listener slot: UInt32?, flow key: FlowKey?, flowIsOld: Bool = false,
-        step: HandshakeStep? = nil, evidence: () -> [Evidence], explanation: () -> String
+        claimsAbsence: Bool? = nil, step: HandshakeStep? = nil, evidence: () -> [Evidence],
+        explanation: () -> String
     ) {
         tallies.findings[Int(kind.rawValue)] &+= 1
         if let slot { activity.noteFinding(slot, kind) }
         let countsInLedger = !kind.counters.isEmpty && ledger != nil
             && ledger?.netns == (slot.map { listener($0).pointee.netns } ?? key?.netns)
-        if kind.requiresCompleteStream && flowIsOld {
+        // A claim that something did not happen needs every event of the flow.
+        if (claimsAbsence ?? kind.requiresCompleteStream) && flowIsOld {
             tallies.suppressed &+= 1
             // The kernel counted what the model no longer dares to claim.
             if countsInLedger { ledger?.doubt() }

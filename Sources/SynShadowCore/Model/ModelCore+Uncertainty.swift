@@ -1,15 +1,25 @@
 /// Loss and eviction: the model says when it cannot be trusted instead of
 /// guessing. Both are findings of their own; neither may become a divergence.
 extension ModelCore {
-    /// `count` events were lost at or before `time`. Every listener becomes
-    /// uncertain (loss is not attributable), every inference still held is
-    /// withdrawn, and the loss itself is reported.
+    /// `count` events were lost, stamped between the model's time now and
+    /// `time` (the live feed reports loss at the watermark it follows, so no
+    /// event after `now` has been judged yet). Every listener becomes
+    /// uncertain (loss is not attributable) until the stream is past the
+    /// loss and its queue figures agree again; every flow with a step in that
+    /// span is treated as having gaps (its inferences are withheld); held
+    /// inferences are withdrawn; the loss itself is reported. Model time does
+    /// not move: events between `now` and `time` are still to come.
     mutating func noteLoss(count: UInt64, at time: UInt64) {
         tallies.lostEvents &+= count
         tallies.lossReports &+= 1
         ledger?.doubt()
-        if time > now { now = time }
-        for slot in listeners.liveSlots where listener(slot).pointee.isOpen { enterResync(slot) }
+        let start = now
+        if time > lossHorizon { lossHorizon = time }
+        for slot in listeners.liveSlots where listener(slot).pointee.isOpen {
+            enterResync(slot)
+            let owner = listener(slot)
+            owner.pointee.resyncNotBefore = max(owner.pointee.resyncNotBefore, lossHorizon &+ configuration.raceWindow)
+        }
         var kept: [Finding] = []
         kept.reserveCapacity(held.count)
         for finding in held {
@@ -22,7 +32,7 @@ extension ModelCore {
         }
         held = kept
         report(.eventsLost, listener: nil, flow: nil, step: .trace, evidence: { [] }) {
-            "\(count) event(s) lost before \(time) ns: every listener is uncertain until two queue readings agree again"
+            "\(count) event(s) lost, stamped between \(start) and \(time) ns: flows with steps in that span are not judged, and every listener is uncertain until two queue readings agree again"
         }
     }
 

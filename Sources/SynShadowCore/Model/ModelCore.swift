@@ -31,6 +31,9 @@ struct ModelCore: ~Copyable {
     /// `findChild`). Entries are checked against the flow on use.
     var closedChildren: [UInt64: UInt32] = [:]
     var nextCheckDue: UInt64 = .max
+    /// Events were lost up to this time (see `noteLoss`): a flow with a step
+    /// stamped at or before it may be missing steps.
+    var lossHorizon: UInt64 = 0
     /// Findings waiting out `findingDelay` (a loss report may still withdraw them).
     var held: [Finding] = []
     var released: [Finding] = []

@@ -23,10 +23,12 @@ public final class ShadowModel {
         for event in events { core.process(event) }
     }
 
-    /// Reports that `count` events were lost (ring buffer full) at or before
-    /// event time `timestamp`. Every listener becomes uncertain until its
-    /// queue figures agree twice in a row; findings a lost event could have
-    /// caused are withdrawn if still held (see `ModelConfiguration.findingDelay`).
+    /// Reports that `count` events were lost (ring buffer full), stamped
+    /// between the model's time now and `timestamp`; model time does not
+    /// move. Flows with a step in that span are not judged, every listener
+    /// becomes uncertain until the stream is past it and its queue figures
+    /// agree twice in a row, and findings a lost event could have caused are
+    /// withdrawn if still held. `OrderedFeed` calls this at the right place.
     public func noteLoss(count: UInt64, at timestamp: UInt64) {
         core.noteLoss(count: count, at: timestamp)
     }

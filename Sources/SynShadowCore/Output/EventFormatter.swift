@@ -24,68 +24,160 @@ public struct EventFormatter: Sendable {
     }
 
     public func humanLine(_ event: KernelEvent) -> String {
-        let seconds = Double(Int64(bitPattern: event.timestamp &- origin)) / 1e9
-        var line = pad(formatSeconds(seconds), 11) + " " + pad(event.kind.name, 17) + " "
-        if event.kind.describesListener {
-            line += pad(event.flow.localEndpoint, 47) + " "
-        } else if event.flow.family != .none {
-            line += pad(event.flow.description, 47) + " "
-        }
-        if event.listener != 0 { line += "listener=" + hex(event.listener) + " " }
-        if event.request != 0 { line += "request=" + hex(event.request) + " " }
-        if event.child != 0 { line += "child=" + hex(event.child) + " " }
-        if event.flags.contains(.ownerKnown) { line += "\(event.comm)[\(event.pid)] " }
-        if let cgroup = ownerCgroup(event) { line += "cgroup=" + cgroup + " " }
-        if event.flags.contains(.queuesValid) {
-            let q = event.queues
-            line += "acceptq=\(q.acceptQueue)/\(q.acceptQueueLimit) reqq=\(q.requestQueue) "
-        }
-        switch event.kind {
-        case .drop: line += "reason=" + dropReasonName(event.detail) + " "
-        case .synAckRetransmit: line += "retransmits=\(event.detail) "
-        case .childState, .listenStop:
-            line += "state=" + stateName(event.oldState) + "->" + stateName(event.newState) + " "
-        case .checkRequestDone, .connRequestDone: line += "result=" + hex(UInt64(bitPattern: event.result)) + " "
-        default: break
-        }
-        while line.hasSuffix(" ") { line.removeLast() }
-        return line
+        var line = LineBuffer()
+        appendHumanLine(event, to: &line)
+        return line.text
     }
 
     public func jsonLine(_ event: KernelEvent) -> String {
-        var json = JSONObjectWriter()
-        json.add("type", "event")
-        json.add("kind", event.kind.name)
-        json.add("ts_ns", event.timestamp)
-        json.add("cpu", UInt64(event.cpu))
-        json.add("hook", event.hook.name)
-        json.add("netns", UInt64(event.flow.netns))
-        json.add("family", event.flow.family.name)
-        json.add("local_addr", event.flow.localAddress.formatted(as: event.flow.family))
-        json.add("local_port", UInt64(event.flow.localPort))
-        json.add("remote_addr", event.flow.remoteAddress.formatted(as: event.flow.family))
-        json.add("remote_port", UInt64(event.flow.remotePort))
-        json.add("listener", hex(event.listener))
-        json.add("request", hex(event.request))
-        json.add("child", hex(event.child))
-        json.add("pid", UInt64(event.pid))
-        json.add("comm", event.comm.description)
-        json.add("owner_known", event.flags.contains(.ownerKnown))
-        if let cgroup = ownerCgroup(event) { json.add("cgroup", cgroup) }
-        json.add("tid", UInt64(event.tid))
-        if event.flags.contains(.queuesValid) {
-            json.add("accept_queue", UInt64(event.queues.acceptQueue))
-            json.add("accept_queue_limit", UInt64(event.queues.acceptQueueLimit))
-            json.add("request_queue", UInt64(event.queues.requestQueue))
-            json.add("request_young", UInt64(event.queues.requestYoung))
+        var line = LineBuffer()
+        appendJSONLine(event, to: &line)
+        return line.text
+    }
+
+    /// One aligned line, without the newline. Names that came from other
+    /// processes are escaped: nothing reaches the terminal as a control code.
+    public func appendHumanLine(_ event: KernelEvent, to line: inout LineBuffer) {
+        var column = line.count
+        line.appendSeconds(nanoseconds: Int64(bitPattern: event.timestamp &- origin))
+        line.pad(from: column, to: 11)
+        line.append(0x20)
+        column = line.count
+        line.append(event.kind.name)
+        line.pad(from: column, to: 17)
+        line.append(0x20)
+        let flow = event.flow
+        if event.kind.describesListener || flow.family != .none {
+            column = line.count
+            if !event.kind.describesListener {
+                line.appendEndpoint(flow.remoteAddress, flow.remotePort, family: flow.family)
+                line.append(" -> ")
+            }
+            line.appendEndpoint(flow.localAddress, flow.localPort, family: flow.family)
+            line.pad(from: column, to: 47)
+            line.append(0x20)
         }
-        json.add("tcp_flags", UInt64(event.tcpFlags))
-        json.add("old_state", stateName(event.oldState))
-        json.add("new_state", stateName(event.newState))
-        json.add("result", event.result)
-        json.add("detail", UInt64(event.detail))
-        if event.kind == .drop { json.add("drop_reason", dropReasonName(event.detail)) }
-        return json.finish()
+        if event.listener != 0 { appendField("listener=", address: event.listener, to: &line) }
+        if event.request != 0 { appendField("request=", address: event.request, to: &line) }
+        if event.child != 0 { appendField("child=", address: event.child, to: &line) }
+        if event.flags.contains(.ownerKnown) {
+            event.comm.withBytes { line.appendDisplay($0) }
+            line.append(0x5b)
+            line.appendDecimal(UInt64(event.pid))
+            line.append("] ")
+        }
+        if let cgroup = ownerCgroup(event) {
+            line.append("cgroup=")
+            line.appendDisplay(cgroup.utf8)
+            line.append(0x20)
+        }
+        if event.flags.contains(.queuesValid) {
+            let q = event.queues
+            line.append("acceptq=")
+            line.appendDecimal(UInt64(q.acceptQueue))
+            line.append(0x2f)
+            line.appendDecimal(UInt64(q.acceptQueueLimit))
+            line.append(" reqq=")
+            line.appendDecimal(UInt64(q.requestQueue))
+            line.append(0x20)
+        }
+        switch event.kind {
+        case .drop:
+            line.append("reason=")
+            line.append(dropReasonName(event.detail))
+            line.append(0x20)
+        case .synAckRetransmit:
+            line.append("retransmits=")
+            line.appendDecimal(UInt64(event.detail))
+            line.append(0x20)
+        case .childState, .listenStop:
+            line.append("state=")
+            line.append(stateName(event.oldState))
+            line.append("->")
+            line.append(stateName(event.newState))
+            line.append(0x20)
+        case .checkRequestDone, .connRequestDone:
+            appendField("result=", address: UInt64(bitPattern: event.result), to: &line)
+        default: break
+        }
+        line.trimTrailingSpaces()
+    }
+
+    /// One JSON object, without the newline; the field names and order are
+    /// stable (README "JSON output").
+    public func appendJSONLine(_ event: KernelEvent, to line: inout LineBuffer) {
+        let flow = event.flow
+        line.append("{\"type\":\"event\",\"kind\":\"")
+        line.append(event.kind.name)
+        line.append("\",\"ts_ns\":")
+        line.appendDecimal(event.timestamp)
+        line.append(",\"cpu\":")
+        line.appendDecimal(UInt64(event.cpu))
+        line.append(",\"hook\":")
+        line.appendJSONString(event.hook.name)
+        line.append(",\"netns\":")
+        line.appendDecimal(UInt64(flow.netns))
+        line.append(",\"family\":\"")
+        line.append(flow.family.name)
+        line.append("\",\"local_addr\":\"")
+        line.appendIP(flow.localAddress, family: flow.family)
+        line.append("\",\"local_port\":")
+        line.appendDecimal(UInt64(flow.localPort))
+        line.append(",\"remote_addr\":\"")
+        line.appendIP(flow.remoteAddress, family: flow.family)
+        line.append("\",\"remote_port\":")
+        line.appendDecimal(UInt64(flow.remotePort))
+        appendJSONAddress(",\"listener\":\"", event.listener, to: &line)
+        appendJSONAddress(",\"request\":\"", event.request, to: &line)
+        appendJSONAddress(",\"child\":\"", event.child, to: &line)
+        line.append(",\"pid\":")
+        line.appendDecimal(UInt64(event.pid))
+        line.append(",\"comm\":")
+        event.comm.withBytes { line.appendJSONString($0) }
+        line.append(event.flags.contains(.ownerKnown) ? ",\"owner_known\":true" : ",\"owner_known\":false")
+        if let cgroup = ownerCgroup(event) {
+            line.append(",\"cgroup\":")
+            line.appendJSONString(cgroup)
+        }
+        line.append(",\"tid\":")
+        line.appendDecimal(UInt64(event.tid))
+        if event.flags.contains(.queuesValid) {
+            line.append(",\"accept_queue\":")
+            line.appendDecimal(UInt64(event.queues.acceptQueue))
+            line.append(",\"accept_queue_limit\":")
+            line.appendDecimal(UInt64(event.queues.acceptQueueLimit))
+            line.append(",\"request_queue\":")
+            line.appendDecimal(UInt64(event.queues.requestQueue))
+            line.append(",\"request_young\":")
+            line.appendDecimal(UInt64(event.queues.requestYoung))
+        }
+        line.append(",\"tcp_flags\":")
+        line.appendDecimal(UInt64(event.tcpFlags))
+        line.append(",\"old_state\":\"")
+        line.append(stateName(event.oldState))
+        line.append("\",\"new_state\":\"")
+        line.append(stateName(event.newState))
+        line.append("\",\"result\":")
+        line.appendDecimal(event.result)
+        line.append(",\"detail\":")
+        line.appendDecimal(UInt64(event.detail))
+        if event.kind == .drop {
+            line.append(",\"drop_reason\":")
+            line.appendJSONString(dropReasonName(event.detail))
+        }
+        line.append(0x7d)
+    }
+
+    private func appendField(_ name: StaticString, address: UInt64, to line: inout LineBuffer) {
+        line.append(name)
+        line.appendAddress(address)
+        line.append(0x20)
+    }
+
+    private func appendJSONAddress(_ prefix: StaticString, _ value: UInt64, to line: inout LineBuffer) {
+        line.append(prefix)
+        line.appendAddress(value)
+        line.append(0x22)
     }
 
     private func dropReasonName(_ value: UInt32) -> String {
@@ -94,19 +186,5 @@ public struct EventFormatter: Sendable {
 
     private func stateName(_ raw: UInt8) -> String {
         raw == 0 ? "" : TCPState(rawValue: raw)?.name ?? "state \(raw)"
-    }
-
-    private func hex(_ value: UInt64) -> String { value == 0 ? "0" : "0x" + String(value, radix: 16) }
-
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
-
-    private func formatSeconds(_ seconds: Double) -> String {
-        let micros = Int64((seconds * 1e6).rounded())
-        let sign = micros < 0 ? "-" : ""
-        let magnitude = micros.magnitude
-        let fraction = String(magnitude % 1_000_000)
-        return sign + String(magnitude / 1_000_000) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 }

@@ -1,5 +1,6 @@
 /// `synshadow replay FILE`: runs the model over a recorded trace exactly as
-/// the live run fed it (events, loss reports and clock ticks in order), with
+/// the live run fed it (events, loss reports and clock ticks in order,
+/// through the same `OrderedFeed`), with
 /// the configuration the header describes, and returns what it found.
 public enum Replay {
     /// Replays the trace at `path`. `adjust` may change thresholds and
@@ -20,7 +21,8 @@ public enum Replay {
     ) throws(TraceFileError) -> ReplayResult {
         var configuration = ModelConfiguration(header: reader.header)
         adjust(&configuration)
-        let model = ShadowModel(configuration: configuration)
+        let feed = OrderedFeed(configuration: configuration)
+        let model = feed.model
         var findings: [Finding] = []
         var events: UInt64 = 0
         func collect() {
@@ -33,23 +35,23 @@ public enum Replay {
             switch record {
             case .event(let event):
                 onEvent?(event)
-                model.process(event)
+                feed.accept(CollectionOfOne(event))
                 events += 1
                 if events & 0xFFF == 0 { collect() }
             case .loss(let count, let timestamp):
-                model.noteLoss(count: count, at: timestamp)
+                feed.noteLoss(count: count, at: timestamp)
             case .clock(let timestamp):
-                model.advance(to: timestamp)
+                feed.advance(to: timestamp)
                 collect()
             case .end:
                 break
             }
         }
-        model.finish()
+        feed.finish()
         collect()
         return ReplayResult(
             header: reader.header, summary: reader.summary, events: events, findings: findings,
-            statistics: model.statistics)
+            statistics: model.statistics, ordering: feed.statistics)
     }
 }
 
@@ -61,6 +63,8 @@ public struct ReplayResult: Sendable {
     public var events: UInt64
     public var findings: [Finding]
     public var statistics: ModelStatistics
+    /// How the records were put in time order (late records, reordering).
+    public var ordering: OrderedFeed.Statistics
 
     /// Whether the trace ended with its end marker.
     public var isComplete: Bool { summary != nil }

@@ -76,10 +76,12 @@ public final class TraceFileReader {
                 offset: TraceFormat.preambleSize,
                 reason: "header says format version \(header.formatVersion), preamble says \(version)")
         }
-        guard header.abiVersion == Int(EventCodec.abiVersion) else {
+        guard header.abiVersion >= Int(EventCodec.oldestReadableVersion) && header.abiVersion <= Int(EventCodec.abiVersion)
+        else {
             throw .corrupted(
                 offset: TraceFormat.preambleSize,
-                reason: "records use event ABI version \(header.abiVersion); this build reads \(EventCodec.abiVersion)")
+                reason: "records use event ABI version \(header.abiVersion); this build reads versions "
+                    + "\(EventCodec.oldestReadableVersion) to \(EventCodec.abiVersion)")
         }
         input.consume(total)
         return header

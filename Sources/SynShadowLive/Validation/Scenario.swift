@@ -64,11 +64,12 @@ public final class ScenarioContext {
             tier: tier, kernel: settings, dropReasonNames: tracer.session.dropReasonTable())
         if let raceWindow { configuration.raceWindow = raceWindow }
         adjust(&configuration)
-        let model = ShadowModel(configuration: configuration)
-        model.process(contentsOf: oracleFault.map { $0.apply(to: events) } ?? events)
-        model.advance(to: end)
-        model.finish()
-        return model.takeFindings()
+        // Every record is in hand: the scenario's end is a proven watermark.
+        let feed = OrderedFeed(configuration: configuration)
+        feed.accept(oracleFault.map { $0.apply(to: events) } ?? events)
+        feed.advance(to: end)
+        feed.finish()
+        return feed.takeFindings()
     }
 }
 

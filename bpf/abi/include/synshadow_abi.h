@@ -26,7 +26,9 @@ typedef uint64_t ss_u64;
 typedef int64_t ss_s64;
 #endif
 
-#define SYNSHADOW_ABI_VERSION 1
+/* 2: `accepts_in_flight` (was reserved) and the listener owner's
+ * `accepts_in_flight` (was reserved2). Version 1 records still decode. */
+#define SYNSHADOW_ABI_VERSION 2
 
 /* What happened. One record kind per step of the passive open. */
 enum synshadow_event_kind {
@@ -120,7 +122,9 @@ struct synshadow_event {
 	ss_u32 request_young;	/* icsk_accept_queue.young */
 	ss_s64 result;		/* the hooked function's return value, where there is one */
 	ss_u32 detail;		/* DROP: skb_drop_reason; RETRANSMIT: count; ACCEPT: fd */
-	ss_u32 reserved;
+	ss_u32 accepts_in_flight; /* with the queue figures: threads inside accept() on this
+				   * listener, read after sk_ack_backlog (each may or may not
+				   * have taken a child yet; see synshadow.bpf.c) */
 };
 
 #define SYNSHADOW_EVENT_SIZE 144
@@ -148,7 +152,7 @@ struct synshadow_listener_owner {
 	ss_u16 port;
 	ss_u8 wanted;		/* passes the owner filters (pid, comm, cgroup) */
 	ss_u8 reserved;
-	ss_u32 reserved2;
+	ss_u32 accepts_in_flight; /* threads between accept()'s entry and exit hooks */
 };
 
 /* Load-time configuration, written into .rodata before the object loads. */
