@@ -347,8 +347,7 @@ static __always_inline void accept_started(__u64 listener)
 	bpf_map_update_elem(&accepting_threads, &tid, &listener, BPF_ANY);
 }
 
-/* The thread's accept() returned; call after reserving its record, so a
- * reading that no longer counts it finds the record already in the ring. */
+/* The thread's accept() returned. */
 static __always_inline void accept_finished(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -1149,7 +1148,6 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		bpf_map_delete_elem(&queued_children, &child_key);
 	}
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT);
-	accept_finished();
 	if (!e)
 		return 0;
 	fill_tuple_from_sock(e, (struct sock_common *)child);
@@ -1214,24 +1212,23 @@ int ss_sys_enter_accept(struct trace_event_raw_sys_enter *args)
 	return 0;
 }
 
-/* Every exit leaves the in-flight count, whatever it returned (the handler
- * leaves it itself right after reserving a record). */
+/* Every exit leaves the in-flight count first, whatever it returned: the
+ * record that reports its child follows within microseconds, and a queue
+ * reading taken in between is widened by it (see ModelCore+Queues). */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int ss_sys_exit_accept4(struct trace_event_raw_sys_exit *args)
 {
 	RETURN_IF_IDLE(0);
-	on_accept_exit(args);
 	accept_finished();
-	return 0;
+	return on_accept_exit(args);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int ss_sys_exit_accept(struct trace_event_raw_sys_exit *args)
 {
 	RETURN_IF_IDLE(0);
-	on_accept_exit(args);
 	accept_finished();
-	return 0;
+	return on_accept_exit(args);
 }
 
 /* ---- start-up snapshot: listeners, requests and queued children -------- */
@@ -1416,14 +1413,14 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 	struct synshadow_event *e;
 	const struct sock *child = (const struct sock *)ret;
 
-	if (!ret || !listener_wanted(sk)) {
-		accept_finished();
+	/* Out of flight first: the record that reports the child follows
+	 * within microseconds (a reading in between is widened by it). */
+	accept_finished();
+	if (!ret || !listener_wanted(sk))
 		return;
-	}
 	/* Out of the queue whether or not the record fits in the ring. */
 	bpf_map_delete_elem(&queued_children, &ret);
 	e = event_reserve_in_task(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT);
-	accept_finished();
 	if (!e)
 		return;
 	fill_tuple_from_sock(e, (struct sock_common *)child);

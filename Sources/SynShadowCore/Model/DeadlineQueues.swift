@@ -12,6 +12,8 @@ struct DeadlineQueues: ~Copyable {
         case cookie
         /// Snapshot requests of unknown age: released at the longest lifetime.
         case snapshotRequest
+        /// Function tiers: a step waiting for the return that decides it.
+        case exitWait
         /// Request timers after 0...7+ SYN-ACK retransmits.
         case retransmit0, retransmit1, retransmit2, retransmit3, retransmit4, retransmit5, retransmit6, retransmit7
 

@@ -7,6 +7,13 @@ public struct ModelConfiguration: Sendable {
     /// How long after a step the model waits for the next one before deciding
     /// that nothing followed (a SYN with no request built was dropped...).
     public var settleWindow: UInt64
+    /// The longest the settle window may grow to on a slow kernel (see
+    /// `ModelCore.settleWait`).
+    public var maximumSettleWait: UInt64
+    /// Function tiers: how long a step waits for the return of the call
+    /// that decides it (conn_request, tcp_check_req) before the flow is
+    /// dropped without a verdict. The return, never a window, decides.
+    public var exitWaitLimit: UInt64
     /// How far apart (in event time) two steps on different CPUs may be and
     /// still race with a probe's queue read: within it a queue figure may or
     /// may not include them, so neither is a mismatch.
@@ -39,6 +46,8 @@ public struct ModelConfiguration: Sendable {
     public init(
         tier: Tier,
         settleWindow: UInt64 = 50_000_000,
+        maximumSettleWait: UInt64 = 5_000_000_000,
+        exitWaitLimit: UInt64 = 10_000_000_000,
         raceWindow: UInt64 = 5_000_000,
         acceptLatencyThreshold: UInt64 = 100_000_000,
         cookieLinger: UInt64 = 1_000_000_000,
@@ -54,6 +63,8 @@ public struct ModelConfiguration: Sendable {
     ) {
         self.tier = tier
         self.settleWindow = settleWindow
+        self.maximumSettleWait = maximumSettleWait
+        self.exitWaitLimit = exitWaitLimit
         self.raceWindow = raceWindow
         self.acceptLatencyThreshold = acceptLatencyThreshold
         self.cookieLinger = cookieLinger

@@ -57,7 +57,7 @@ extension ModelCore {
         // Until the outcome is known the kernel may have removed the request
         // (child created, or tcp_abort_on_overflow) before the model hears of it.
         setMayHaveLeft(flow, true)
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+        schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 
     private mutating func ackForCookie(_ slot: UInt32, _ event: KernelEvent) {
@@ -73,7 +73,7 @@ extension ModelCore {
         flow.pointee.state = .cookieAck
         noteStep(flow, event)
         noteFigures(flow, event)
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+        schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 
     private mutating func ackForUnknownFlow(_ event: KernelEvent, key: FlowKey, hash: UInt64) {
@@ -86,7 +86,7 @@ extension ModelCore {
             let flow = flows.record(slot)
             flow.pointee.state = .strayAck
             noteFigures(flow, event)
-            schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+            schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
             return
         }
         // Function tiers: tcp_check_req runs only for a request sock that exists.
@@ -122,7 +122,7 @@ extension ModelCore {
             setMayRemain(flow, true)
             flow.pointee.state = .resetPending
             noteStep(flow, event)
-            schedule(.settle, flow, slot: found, due: event.timestamp &+ configuration.settleWindow)
+            schedule(.settle, flow, slot: found, due: event.timestamp &+ settleWait)
         case .requestCreated:
             decideCookie(found, exit: nil)
         default:
@@ -262,6 +262,7 @@ extension ModelCore {
         let listenerSlot = flow.pointee.listener
         switch flow.pointee.state {
         case .ackReceived:
+            if !observesFunctions { noteSoftirqStep(from: flow.pointee.stepTime, to: event.timestamp) }
             makeChild(found, child: event.child, event)
         case .resetPending:
             resurrect(found)

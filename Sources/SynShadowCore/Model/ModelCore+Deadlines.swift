@@ -30,7 +30,7 @@ extension ModelCore {
         }
         switch lane {
         case .settle:
-            settle(slot)
+            settle(slot, finalDecision: finishing)
         case .accepted:
             if flow.pointee.flags.contains(.awaitingChild) {
                 let key = flow.pointee.key
@@ -48,15 +48,36 @@ extension ModelCore {
             dropFlow(slot)
         case .snapshotRequest:
             leaveInferred(slot)
+        case .exitWait:
+            if flow.pointee.state == .synReceived || flow.pointee.state == .requestCreated
+                || flow.pointee.state == .ackReceived
+            {
+                abandon(slot)
+            }
         default:
             guard let count = lane.retransmitCount, flow.pointee.state == .requestQueued else { return }
             timerFired(slot, lane: count, at: deadline.due &- configuration.settleWindow)
         }
     }
 
-    /// A settle window passed with no further step for the flow.
-    private mutating func settle(_ slot: UInt32) {
+    /// A settle window passed with no further step for the flow (or the
+    /// stream ended: `finalDecision`, nothing can follow any more).
+    private mutating func settle(_ slot: UInt32, finalDecision: Bool) {
         let flow = flows.record(slot)
+        // The window grew since this wait began (a slower step was seen):
+        // wait the rest of it.
+        let due = flow.pointee.stepTime &+ settleWait
+        if now < due && !finalDecision {
+            schedule(.settle, flow, slot: slot, due: due)
+            return
+        }
+        let state = flow.pointee.state
+        if observesFunctions && (state == .synReceived || state == .requestCreated || state == .ackReceived) {
+            // fexit/kretprobe reports the return of conn_request and
+            // tcp_check_req: that return decides, never a window.
+            schedule(.exitWait, flow, slot: slot, due: now &+ configuration.exitWaitLimit)
+            return
+        }
         switch flow.pointee.state {
         case .synReceived:
             decideSYNDropped(slot, exit: nil)
@@ -116,6 +137,17 @@ extension ModelCore {
         default:
             break
         }
+    }
+
+    /// A function tier never reported the return that decides this flow:
+    /// it leaves without a verdict, and its listener re-reads its counts.
+    mutating func abandon(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        let owner = listener(flow.pointee.listener)
+        undecidedFlows &+= 1
+        if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
+        leaveInferred(slot)
+        beginRecount(owner)
     }
 
     /// Whether the kernel would check a stray ACK as a syncookie: cookies

@@ -72,7 +72,7 @@ extension ModelCore {
         {
             flow.pointee.figureRequest = UInt32(clamping: owner.pointee.requests)
         }
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+        schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 
     /// Function tiers: conn_request returned. What happened inside it is now
@@ -126,6 +126,7 @@ extension ModelCore {
         observe(listenerSlot, event)
         switch flow.pointee.state {
         case .synReceived:
+            if !observesFunctions { noteSoftirqStep(from: flow.pointee.stepTime, to: event.timestamp) }
             beginRequest(found, event)
         case .resetPending:
             // The RST had removed the request; this is a new attempt.
@@ -155,7 +156,7 @@ extension ModelCore {
         let flow = flows.record(slot)
         flow.pointee.state = .requestCreated
         noteStep(flow, event)
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ configuration.settleWindow)
+        schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 
     mutating func onRequestQueued(_ event: KernelEvent) {
@@ -177,6 +178,7 @@ extension ModelCore {
         observe(flow.pointee.listener, event)
         switch flow.pointee.state {
         case .requestCreated:
+            if !observesFunctions { noteSoftirqStep(from: flow.pointee.stepTime, to: event.timestamp) }
             queueRequest(found, event)
         case .synReceived:
             reportIllegal(found, event, "request hashed without being built (no RWND_INIT)")
@@ -336,12 +338,18 @@ extension ModelCore {
         let owner = listener(flow.pointee.listener)
         let key = flow.pointee.key
         let stepEvidence = flowEvidence(flow)
-        let requests = owner.pointee.requests
+        // The figure the SYN's probe read is what the kernel tested (the
+        // model's count now may have moved on since).
+        let requests = flow.pointee.figureRequest != FlowRecord.noFigure
+            ? Int64(flow.pointee.figureRequest) : owner.pointee.requests
         let limit = owner.pointee.limit
+        let always = configuration.kernel.syncookies == 2
         report(.syncookieSent, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), evidence: {
             [stepEvidence] + (exit.map { [Evidence($0)] } ?? [])
         }) {
-            "syncookie sent to \(FlowSummary(key)): request queue at \(requests) of \(limit)"
+            always
+                ? "syncookie sent to \(FlowSummary(key)) (tcp_syncookies=2: always; request queue \(requests) of \(limit))"
+                : "syncookie sent to \(FlowSummary(key)): request queue full (\(requests) of \(limit))"
         }
         owner.pointee.lastCookieTime = now
         flow.pointee.state = .cookieSent

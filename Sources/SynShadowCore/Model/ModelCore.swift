@@ -31,6 +31,15 @@ struct ModelCore: ~Copyable {
     /// `findChild`). Entries are checked against the flow on use.
     var closedChildren: [UInt64: UInt32] = [:]
     var nextCheckDue: UInt64 = .max
+    /// The stream is over (`finish`): decisions are final, nothing waits.
+    var finishing = false
+    /// The slowest step seen so far between two records one softirq writes
+    /// in a row (SYN -> request built -> request hashed; ACK -> child): the
+    /// settle window follows it (see `settleWait`).
+    var slowestSoftirqStep: UInt64 = 0
+    /// Flows dropped without a verdict: a function tier never reported the
+    /// return of the call that decides them (see `abandon`).
+    var undecidedFlows: UInt64 = 0
     /// Events were lost up to this time (see `noteLoss`): a flow with a step
     /// stamped at or before it may be missing steps.
     var lossHorizon: UInt64 = 0
@@ -109,6 +118,7 @@ struct ModelCore: ~Copyable {
     /// children still queued past the latency threshold are reported, and all
     /// findings are released.
     mutating func finish() {
+        finishing = true
         runDeadlines(until: now)
         while let deadline = deadlines.popFirst(.settle) { fire(.settle, deadline) }
         while let deadline = deadlines.popFirst(.accepted) { fire(.accepted, deadline) }
@@ -173,10 +183,31 @@ struct ModelCore: ~Copyable {
         statistics.adoptions = tallies.adoptions
         statistics.unmatchedSegments = tallies.unmatchedSegments
         statistics.unattributedEvents = tallies.unattributedEvents
+        statistics.undecidedFlows = undecidedFlows
+        statistics.settleWait = settleWait
         statistics.trackedFlows = flows.count
         statistics.peakFlows = flows.peakCount
         statistics.trackedListeners = listeners.count
         return statistics
+    }
+
+    /// How long "nothing followed" waits in this run: the configured settle
+    /// window, or four times the slowest same-softirq step this kernel has
+    /// shown, whichever is longer (a qemu guest runs 10-50 times slower than
+    /// the host; a constant chosen on one would decide too early on the
+    /// other). Capped at `maximumSettleWait`. Decided from events only, so a
+    /// replay waits exactly as the live run did.
+    var settleWait: UInt64 {
+        let observed = slowestSoftirqStep > configuration.maximumSettleWait / 4
+            ? configuration.maximumSettleWait : slowestSoftirqStep &* 4
+        return max(configuration.settleWindow, observed)
+    }
+
+    /// Two records one softirq writes in a row for a flow were `latency` apart.
+    mutating func noteSoftirqStep(from start: UInt64, to end: UInt64) {
+        guard end > start else { return }
+        let latency = end - start
+        if latency > slowestSoftirqStep { slowestSoftirqStep = latency }
     }
 
     var memoryFootprint: MemoryFootprint {

@@ -26,6 +26,12 @@ public struct ModelStatistics: Sendable, Hashable, Codable {
     public var unmatchedSegments: UInt64 = 0
     /// Events whose listener could not be found.
     public var unattributedEvents: UInt64 = 0
+    /// Flows dropped without a verdict because a function tier never
+    /// reported the return that decides them (a missed kretprobe, say).
+    public var undecidedFlows: UInt64 = 0
+    /// The settle window in force at the end (ns): the configured one, or
+    /// longer where this kernel showed slower steps.
+    public var settleWait: UInt64 = 0
     public var trackedFlows: Int = 0
     public var peakFlows: Int = 0
     public var trackedListeners: Int = 0
