@@ -88,7 +88,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SynShadowLiveTests",
-            dependencies: ["SynShadowCore", "SynShadowLive", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: [
+                "SynShadowCore", "SynShadowLive", "CSynShadowLoader", .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
         ),
         .testTarget(
             name: "SynShadowMetricsTests",

@@ -124,9 +124,22 @@ static inline void store_release(unsigned long *position, unsigned long value)
 int ss_ring_reader_drain(struct ss_ring_reader *reader, ss_record_fn on_record, void *context,
 			 struct ss_drain_result *result)
 {
-	unsigned long *consumer = reader->consumer_page;
-	const unsigned long *producer = reader->producer_page;
-	unsigned long mask = reader->data_size - 1;
+	struct ss_ring_view view = {
+		.consumer_position = reader->consumer_page,
+		.producer_position = reader->producer_page,
+		.data = reader->data,
+		.data_size = reader->data_size,
+	};
+
+	return ss_ring_view_drain(&view, on_record, context, result);
+}
+
+int ss_ring_view_drain(const struct ss_ring_view *view, ss_record_fn on_record, void *context,
+		       struct ss_drain_result *result)
+{
+	unsigned long *consumer = view->consumer_position;
+	const unsigned long *producer = view->producer_position;
+	unsigned long mask = view->data_size - 1;
 	uint64_t started = ss_monotonic_ns();
 	unsigned long target = load_acquire(producer);
 	unsigned long position = load_acquire(consumer);
@@ -134,7 +147,7 @@ int ss_ring_reader_drain(struct ss_ring_reader *reader, ss_record_fn on_record, 
 
 	memset(result, 0, sizeof(*result));
 	while (position < target) {
-		const uint32_t *header = (const uint32_t *)(reader->data + (position & mask));
+		const uint32_t *header = (const uint32_t *)(view->data + (position & mask));
 		uint32_t length = atomic_load_explicit((const _Atomic uint32_t *)header, memory_order_acquire);
 
 		if (length & BPF_RINGBUF_BUSY_BIT) {

@@ -108,8 +108,7 @@ struct LiveRun {
         let watch = counterSource.map { source in
             CounterWatch(
                 source: source, model: driver.model, scope: tracing.counterScope,
-                interval: UInt64((countersInterval ?? CounterOptions.defaultInterval) * 1e9),
-                drainInterval: UInt64(tracer.configuration.drainIntervalMilliseconds) * 1_000_000, fault: countersFault)
+                interval: UInt64((countersInterval ?? CounterOptions.defaultInterval) * 1e9), fault: countersFault)
         }
         if let watch { announce(watch) }
         var watching = watch != nil
@@ -163,9 +162,12 @@ struct LiveRun {
         let names = watch.check.counters.map(\.rawValue).joined(separator: ", ")
         let seconds = countersInterval ?? CounterOptions.defaultInterval
         Terminal.note("counters: comparing \(names) of netns \(watch.source.inode) every \(seconds) s")
-        if case .port(let port) = watch.check.scope {
+        switch watch.check.scope {
+        case .namespace:
+            Terminal.note("counters: every listener of the namespace is traced: the counts must be equal")
+        case .filtered(let filters):
             Terminal.note(
-                "counters: --port \(port): the namespace's counters also count other ports, so only"
+                "counters: \(filters): the namespace's counters also count what the filter leaves out, so only"
                     + " \"the model claims no more than the kernel counted\" is checked")
         }
         if !watch.check.counters.contains(.syncookiesFailed) {

@@ -101,8 +101,18 @@ struct TracingOptions: ParsableArguments {
         return netns
     }
 
-    /// What the traced events cover of the namespace's counters.
-    var counterScope: CounterScope { port.map(CounterScope.port) ?? .namespace }
+    /// What the traced events cover of the namespace's counters: the whole
+    /// namespace only when nothing but --netns narrows the trace.
+    var counterScope: CounterScope {
+        var filters: [String] = []
+        if let port { filters.append("--port \(port)") }
+        if let localAddress { filters.append("--local-address \(localAddress)") }
+        if let family { filters.append("--family \(family)") }
+        if let pid { filters.append("--pid \(pid)") }
+        if let comm { filters.append("--comm \(comm)") }
+        if let cgroup { filters.append("--cgroup \(cgroup)") }
+        return filters.isEmpty ? .namespace : .filtered(filters.joined(separator: " "))
+    }
 
     private func resolvedNetns(_ text: String) -> UInt32? {
         if let inode = UInt32(text), inode > 0 { return inode }

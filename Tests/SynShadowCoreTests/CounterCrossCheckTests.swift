@@ -50,9 +50,7 @@ import Testing
                 values: Dictionary(uniqueKeysWithValues: KernelCounter.allCases.map { ($0.rawValue, (kernel[$0] ?? 0) + 1_000) }))
             let reading = check.compare(kernel: snapshot, ledger: model.counterLedger, at: script.time)
             if reading.restartsLedger {
-                model.startCounterLedger(
-                    netns: Fixtures.netns, at: script.time, decisionLag: 600 * Fixtures.millisecond,
-                    eventSkew: 5 * Fixtures.millisecond)
+                model.startCounterLedger(netns: Fixtures.netns, at: script.time, eventSkew: 5 * Fixtures.millisecond)
             }
             return reading
         }
@@ -151,7 +149,7 @@ import Testing
     }
 
     @Test func withAPortFilterOnlyAnExcessIsAsserted() {
-        var rig = Rig(scope: .port(8080))
+        var rig = Rig(scope: .filtered("--port 8080"))
         rig.script.listen()
         rig.drain()
         _ = rig.read()
@@ -162,7 +160,7 @@ import Testing
         rig.drain()
         for _ in 0..<3 { #expect(rig.read().status == .agree) }
 
-        var skewed = Rig(scope: .port(8080), fault: .skewPassiveOpens)
+        var skewed = Rig(scope: .filtered("--port 8080"), fault: .skewPassiveOpens)
         skewed.script.listen()
         skewed.drain()
         _ = skewed.read()

@@ -303,12 +303,31 @@ import Testing
     @Test func droppedPacketsNameTheirReason() throws {
         var script = EventScript(tier: .tracepoint)
         script.listen()
-        script.emit(.drop, .kfreeSkb, flow: Fixtures.flow(), detail: 5, tcpFlags: 0x10)
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        _ = script.queueRequest(flow)
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: 5, tcpFlags: 0x10)
         let run = ModelRun(
             script.events, configuration: ModelConfiguration(tier: .tracepoint, dropReasonNames: [5: "TCP_CSUM"]))
-        let finding = try #require(run.findings.first)
-        #expect(finding.kind == .packetDropped)
+        let finding = try #require(run.findings.first { $0.kind == .packetDropped })
         #expect(finding.explanation.contains("TCP_CSUM") && finding.explanation.contains("ACK"))
+        #expect(finding.step == .ack)
+    }
+
+    /// Regression (trust issue, item 14): a FIN, ACK or RST that reaches the
+    /// listener after its connection's child is gone is ordinary teardown,
+    /// not a finding "at step syn".
+    @Test func teardownSegmentsAtTheListenerAreNotFindings() {
+        var script = EventScript(tier: .tracepoint)
+        script.listen()
+        let flow = Fixtures.flow()
+        script.connection(flow)
+        script.wait(Fixtures.second)
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: 7, tcpFlags: 0x04)
+        script.emit(.drop, .kfreeSkb, flow: Fixtures.flow(clientPort: 41_000), detail: 7, tcpFlags: 0x11)
+        let run = ModelRun(script.events, configuration: ModelConfiguration(tier: .tracepoint))
+        #expect(run.count(.packetDropped) == 0, "\(run.findings)")
+        #expect(run.statistics.teardownSegments == 2)
     }
 
     @Test(arguments: shapes)

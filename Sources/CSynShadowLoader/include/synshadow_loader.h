@@ -68,6 +68,27 @@ int ss_loader_drain(struct ss_loader *loader, int timeout_ms, struct ss_drain_re
 /* CLOCK_MONOTONIC in nanoseconds: the clock of bpf_ktime_get_ns(). */
 uint64_t ss_monotonic_ns(void);
 
+/*
+ * A BPF ring buffer as the kernel lays it out in memory: the consumer
+ * position (written by the reader), the producer position, and the data
+ * area (mapped twice in a row, so a record that wraps reads contiguously).
+ * ss_loader_drain() reads the session's ring through one; it is public so
+ * the watermark proof can be exercised on memory laid out by hand.
+ */
+struct ss_ring_view {
+	unsigned long *consumer_position;
+	const unsigned long *producer_position;
+	const uint8_t *data;
+	size_t data_size;		/* a power of two */
+};
+
+/* Consumes every record committed before the producer position read at the
+ * start (waiting up to 200 us for one still being written, then giving up
+ * the proof), hands each to on_record, and fills `result`. Returns the
+ * number of records handed over. */
+int ss_ring_view_drain(const struct ss_ring_view *view, ss_record_fn on_record, void *context,
+		       struct ss_drain_result *result);
+
 /* Runs the iter/tcp snapshot: records for existing listeners, requests and
  * queued children enter the ring buffer like any other event. */
 int ss_loader_snapshot(struct ss_loader *loader);

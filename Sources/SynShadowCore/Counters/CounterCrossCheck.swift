@@ -13,8 +13,8 @@
 ///   excuse a shortfall but never count as an excess;
 /// - any doubt in the ledger (loss, eviction, a withheld inference) withholds
 ///   the comparison and takes a new base;
-/// - with `--port` the counters cover more than the model sees: only an
-///   excess can be asserted.
+/// - with a filter (`--port`, `--comm`, ...) the counters cover more than
+///   the model sees: only an excess can be asserted.
 public struct CounterCrossCheck: Sendable {
     public let counters: [KernelCounter]
     public let scope: CounterScope
@@ -71,7 +71,7 @@ public struct CounterCrossCheck: Sendable {
             for counter in counters {
                 let kernelNow = kernelDeltas[counter] ?? 0
                 let kernelBefore = previous.kernel[counter] ?? 0
-                if scope == .namespace, kernelBefore > total[counter] {
+                if scope.isExact, kernelBefore > total[counter] {
                     disagreements.append(
                         CounterDisagreement(
                             counter: counter, direction: .modelMissed, kernelDelta: kernelNow,

@@ -2,20 +2,19 @@
 /// counters should have done since a cut: the instant `trace --counters`
 /// read the kernel's counters as its base.
 ///
-/// The kernel moves a counter within microseconds of the event that shows
-/// it, but the model decides some steps later ("nothing followed" waits out
-/// the settle window; the consumer drains every 100 ms). A claim decided
-/// shortly after the cut may therefore belong to a step the base reading
-/// already counted: such claims are kept apart as *ambiguous*, so the
-/// comparison can give them either side instead of crying wolf.
+/// The kernel moves a counter within microseconds of the step that shows
+/// it, while the model decides later ("nothing followed" waits out the
+/// settle window; the stream is read in drains). So every claim is placed by
+/// the time of the step it is about, not by when it was decided: a step
+/// before the cut belongs to the base whenever it is decided, and one so
+/// close to the cut that the base may or may not hold it is kept apart as
+/// *ambiguous*, so the comparison can give it either side.
 public struct CounterLedger: Sendable {
     /// The namespace whose claims are counted (nsfs inode).
     public let netns: UInt32
     /// Event time (CLOCK_MONOTONIC ns) of the base reading.
     public let cut: UInt64
-    /// How long after its step the model may decide a finding.
-    public let decisionLag: UInt64
-    /// How far a child's event may be from its counter increment.
+    /// How far a step's record may be from its counter increment.
     public let eventSkew: UInt64
     /// Claims decided clearly after the cut: the base cannot hold them.
     public private(set) var settled = CounterClaims()
@@ -26,20 +25,19 @@ public struct CounterLedger: Sendable {
     /// unknowable cookie-or-drop): while non-zero, nothing can be asserted.
     public private(set) var doubts: UInt64 = 0
 
-    public init(netns: UInt32, cut: UInt64, decisionLag: UInt64, eventSkew: UInt64) {
+    public init(netns: UInt32, cut: UInt64, eventSkew: UInt64) {
         self.netns = netns
         self.cut = cut
-        self.decisionLag = decisionLag
         self.eventSkew = eventSkew
     }
 
     /// Every claim, certain or not.
     public var total: CounterClaims { settled + ambiguous }
 
-    /// A finding decided at `time` (event time) claims `counters`.
-    mutating func claim(_ counters: [KernelCounter], decidedAt time: UInt64) {
-        guard time >= cut else { return }
-        let ambiguousToo = time < cut &+ decisionLag
+    /// A finding about the step stamped at `time` claims `counters`.
+    mutating func claim(_ counters: [KernelCounter], at time: UInt64) {
+        guard time &+ eventSkew >= cut else { return }  // the base holds it
+        let ambiguousToo = time < cut &+ eventSkew
         for counter in counters {
             if ambiguousToo { ambiguous.add(counter) } else { settled.add(counter) }
         }
@@ -47,8 +45,7 @@ public struct CounterLedger: Sendable {
 
     /// A child the kernel stamped at `time`: TcpPassiveOpens moved just before.
     mutating func countChild(at time: UInt64) {
-        guard time >= cut else { return }
-        if time < cut &+ eventSkew { ambiguous.add(.passiveOpens) } else { settled.add(.passiveOpens) }
+        claim([.passiveOpens], at: time)
     }
 
     mutating func doubt() { doubts &+= 1 }

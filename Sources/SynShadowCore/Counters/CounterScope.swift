@@ -3,15 +3,20 @@
 public enum CounterScope: Sendable, Hashable {
     /// Every listener of the namespace is traced: the counts must agree.
     case namespace
-    /// Only one port is traced (`--port`), but the counters cover the whole
-    /// namespace: other ports move them too, so only "the model claims no
-    /// more than the kernel counted" can be asserted.
-    case port(UInt16)
+    /// A filter narrows what is traced (`--port`, `--local-address`,
+    /// `--family`, `--pid`, `--comm`, `--cgroup`), but the counters cover the
+    /// whole namespace: other services move them too, so only "the model
+    /// claims no more than the kernel counted" can be asserted. The text
+    /// names the filters, as given on the command line.
+    case filtered(String)
 
     public var name: String {
         switch self {
         case .namespace: "namespace"
-        case .port: "port"
+        case .filtered: "filtered"
         }
     }
+
+    /// Whether the model's counts must equal the kernel's (else only model <= kernel).
+    public var isExact: Bool { self == .namespace }
 }

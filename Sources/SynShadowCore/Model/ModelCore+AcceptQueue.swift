@@ -265,12 +265,34 @@ extension ModelCore {
     mutating func onDrop(_ event: KernelEvent) {
         let listenerSlot = listenerSlot(for: event)
         let key = event.flow
+        if let listenerSlot { observe(listenerSlot, event) }
+        // Only drops on the way into a connection are the passive open's
+        // business: a SYN, or a segment for a request sock or a handshake
+        // the model follows. The rest (a FIN, ACK or RST reaching the
+        // listener after its child is gone: ordinary teardown) is counted.
+        let isSYN = event.tcpFlags & 0x12 == 0x02
+        guard isSYN || event.request != 0 || isInHandshake(key) else {
+            tallies.teardownSegments &+= 1
+            return
+        }
         let reason = configuration.dropReasonNames[event.detail] ?? "reason \(event.detail)"
         let what = segmentName(event.tcpFlags)
-        report(.packetDropped, listener: listenerSlot, flow: key, evidence: { [Evidence(event)] }) {
+        report(.packetDropped, listener: listenerSlot, flow: key, step: isSYN ? .syn : .ack,
+            evidence: { [Evidence(event)] }) {
             "kernel dropped a \(what) from \(FlowSummary(key)): \(reason)"
         }
-        if let listenerSlot { observe(listenerSlot, event) }
+    }
+
+    /// Whether the model follows `key` between its SYN and its child.
+    private func isInHandshake(_ key: FlowKey) -> Bool {
+        guard let slot = flows.find(key, hash: flows.hash(key)) else { return false }
+        switch flows.record(slot).pointee.state {
+        case .synReceived, .requestCreated, .requestQueued, .ackReceived, .resetPending, .cookieSent, .cookieAck,
+            .strayAck:
+            return true
+        case .childQueued, .accepted, .free:
+            return false
+        }
     }
 
     private func segmentName(_ flags: UInt16) -> String {

@@ -25,6 +25,14 @@ extension ModelCore {
             ackForCookie(found, event)
         case .cookieSent:
             ackForCookie(found, event)
+        case .cookieAck:
+            // The flow's next segment reached the listener: its previous
+            // ACK made no child (a child would have taken this segment).
+            decideCookieACK(found)
+            ackForCookie(found, event)
+        case .strayAck:
+            decideStrayACK(found)
+            ackForUnknownFlow(event, key: key, hash: hash)
         case .synReceived where !observesFunctions:
             // Tracepoint tier: a cookie SYN has no event after it, so its
             // ACK can come before the settle window decides the SYN. An ACK
@@ -35,7 +43,7 @@ extension ModelCore {
             } else {
                 ackForUnknownFlow(event, key: key, hash: hash)
             }
-        case .ackReceived, .synReceived, .cookieAck, .strayAck, .childQueued, .accepted, .free:
+        case .ackReceived, .synReceived, .childQueued, .accepted, .free:
             // A resent ACK, or a segment that reached the listener late.
             tallies.unmatchedSegments &+= 1
         }
@@ -73,6 +81,12 @@ extension ModelCore {
         flow.pointee.state = .cookieAck
         noteStep(flow, event)
         noteFigures(flow, event)
+        // As for any ACK: the fuller of the reading and the model's count
+        // (another CPU may have queued a child after the probe read).
+        let children = UInt32(clamping: listener(flow.pointee.listener).pointee.children)
+        if flow.pointee.figureAccept == FlowRecord.noFigure || flow.pointee.figureAccept < children {
+            flow.pointee.figureAccept = children
+        }
         schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 

@@ -89,51 +89,9 @@ extension ModelCore {
             confirmReset(slot)
             dropFlow(slot)
         case .cookieAck:
-            let owner = listener(flow.pointee.listener)
-            let accept = flow.pointee.figureAccept != FlowRecord.noFigure
-                ? Int64(flow.pointee.figureAccept) : owner.pointee.children
-            let limit = Int64(owner.pointee.limit)
-            let key = flow.pointee.key
-            let stepEvidence = flowEvidence(flow)
-            if owner.pointee.limitKnown && accept > limit {
-                report(.ackDroppedAcceptQueueFull, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
-                    evidence: { [stepEvidence] }) {
-                    "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit))"
-                }
-                // The cookie itself was valid: cookie_v4_check counted it before syn_recv_sock overflowed.
-                if ledger?.netns == owner.pointee.netns, !isOld(flow) {
-                    ledger?.claim([.syncookiesReceived], decidedAt: now)
-                }
-            } else if flow.pointee.flags.contains(.cookieFailed) {
-                // The kernel counts every failed ACK; the flow is reported once.
-                tallies.unmatchedSegments &+= 1
-                if ledger?.netns == owner.pointee.netns, !isOld(flow) {
-                    ledger?.claim([.syncookiesFailed], decidedAt: now)
-                }
-            } else if configuration.kernel.syncookies != 0 {
-                flow.pointee.flags.insert(.cookieFailed)
-                report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
-                    evidence: { [stepEvidence] }) {
-                    "ACK from \(FlowSummary(key)) for a syncookie flow created no child (cookie check failed or too old)"
-                }
-            }
-            flow.pointee.state = .cookieSent
-            schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+            decideCookieACK(slot)
         case .strayAck:
-            if cookieRecentlySent(listener(flow.pointee.listener)) {
-                // cookie_v4_check ran on it: the listener sent cookies
-                // recently (tcp_synq_no_recent_overflow is false), so the
-                // kernel counted it in SyncookiesFailed.
-                let key = flow.pointee.key
-                let stepEvidence = flowEvidence(flow)
-                report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
-                    evidence: { [stepEvidence] }) {
-                    "ACK from \(FlowSummary(key)) matched no request sock and created no child while the listener sends syncookies (cookie check failed or too old)"
-                }
-            } else {
-                tallies.unmatchedSegments &+= 1
-            }
-            dropFlow(slot)
+            decideStrayACK(slot)
         default:
             break
         }
@@ -148,6 +106,64 @@ extension ModelCore {
         if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
         leaveInferred(slot)
         beginRecount(owner)
+    }
+
+    /// A syncookie flow's ACK created no child: dropped on a full accept
+    /// queue (the cookie was valid), or the cookie check failed. Decided when
+    /// the settle window passed, or at once when the flow's next segment
+    /// reaches the listener (then this one certainly made no child). Every
+    /// ACK counts in the kernel's counters, so every one is claimed.
+    mutating func decideCookieACK(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        let owner = listener(flow.pointee.listener)
+        let accept = flow.pointee.figureAccept != FlowRecord.noFigure
+            ? Int64(flow.pointee.figureAccept) : owner.pointee.children
+        let limit = Int64(owner.pointee.limit)
+        let key = flow.pointee.key
+        let stepEvidence = flowEvidence(flow)
+        if owner.pointee.limitKnown && accept > limit {
+            report(.ackDroppedAcceptQueueFull, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                evidence: { [stepEvidence] }) {
+                "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit))"
+            }
+            // The cookie itself was valid: cookie_v4_check counted it before syn_recv_sock overflowed.
+            if ledger?.netns == owner.pointee.netns, !isOld(flow) {
+                ledger?.claim([.syncookiesReceived], at: flow.pointee.stepTime)
+            }
+        } else if flow.pointee.flags.contains(.cookieFailed) {
+            // The kernel counts every failed ACK; the flow is reported once.
+            tallies.unmatchedSegments &+= 1
+            if ledger?.netns == owner.pointee.netns, !isOld(flow) {
+                ledger?.claim([.syncookiesFailed], at: flow.pointee.stepTime)
+            }
+        } else if configuration.kernel.syncookies != 0 {
+            flow.pointee.flags.insert(.cookieFailed)
+            report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                evidence: { [stepEvidence] }) {
+                "ACK from \(FlowSummary(key)) for a syncookie flow created no child (cookie check failed or too old)"
+            }
+        }
+        flow.pointee.state = .cookieSent
+        schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+    }
+
+    /// An ACK that matched nothing the model holds created no child.
+    mutating func decideStrayACK(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        if cookieRecentlySent(listener(flow.pointee.listener)) {
+            // cookie_v4_check ran on it: the listener sent cookies
+            // recently (tcp_synq_no_recent_overflow is false), so the
+            // kernel counted it in SyncookiesFailed.
+            let key = flow.pointee.key
+            let stepEvidence = flowEvidence(flow)
+            report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                evidence: { [stepEvidence] }) {
+                "ACK from \(FlowSummary(key)) matched no request sock and created no child while the listener sends syncookies (cookie check failed or too old)"
+            }
+        } else {
+            tallies.unmatchedSegments &+= 1
+        }
+        dropFlow(slot)
     }
 
     /// Whether the kernel would check a stray ACK as a syncookie: cookies

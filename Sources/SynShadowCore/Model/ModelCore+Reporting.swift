@@ -20,7 +20,7 @@ extension ModelCore {
             return
         }
         // Counted even past the per-listener limit: the claim stands, only its text is spared.
-        if countsInLedger { ledger?.claim(kind.counters, decidedAt: now) }
+        if countsInLedger { ledger?.claim(kind.counters, at: evidence().first?.timestamp ?? now) }
         if kind.category == .divergence, let slot, listener(slot).pointee.isResyncing {
             tallies.suppressed &+= 1
             return

@@ -183,6 +183,7 @@ struct ModelCore: ~Copyable {
         statistics.adoptions = tallies.adoptions
         statistics.unmatchedSegments = tallies.unmatchedSegments
         statistics.unattributedEvents = tallies.unattributedEvents
+        statistics.teardownSegments = tallies.teardownSegments
         statistics.undecidedFlows = undecidedFlows
         statistics.settleWait = settleWait
         statistics.trackedFlows = flows.count

@@ -26,6 +26,9 @@ public struct ModelStatistics: Sendable, Hashable, Codable {
     public var unmatchedSegments: UInt64 = 0
     /// Events whose listener could not be found.
     public var unattributedEvents: UInt64 = 0
+    /// Segments the kernel dropped at a listener that belong to no passive
+    /// open (a FIN, ACK or RST after the connection's child is gone).
+    public var teardownSegments: UInt64 = 0
     /// Flows dropped without a verdict because a function tier never
     /// reported the return that decides them (a missed kretprobe, say).
     public var undecidedFlows: UInt64 = 0

@@ -60,12 +60,14 @@ public final class ShadowModel {
 
     /// Starts (or restarts) counting, for namespace `netns`, what the kernel's
     /// counters should do from event time `cut` on (`trace --counters`).
-    /// `decisionLag` bounds how late the model decides a step (settle window
-    /// plus the consumer's drain delay); `eventSkew` how far a child's event
-    /// may be from its counter increment.
-    public func startCounterLedger(netns: UInt32, at cut: UInt64, decisionLag: UInt64, eventSkew: UInt64) {
-        core.ledger = CounterLedger(netns: netns, cut: cut, decisionLag: decisionLag, eventSkew: eventSkew)
+    /// `eventSkew` is how far a step's record may be from its counter increment.
+    public func startCounterLedger(netns: UInt32, at cut: UInt64, eventSkew: UInt64) {
+        core.ledger = CounterLedger(netns: netns, cut: cut, eventSkew: eventSkew)
     }
+
+    /// How long after a step's record the model may still decide it: every
+    /// step stamped before `now - decisionDelay` has been decided.
+    public var decisionDelay: UInt64 { core.settleWait &+ core.configuration.raceWindow }
 
     /// The claims counted since `startCounterLedger`, nil before.
     public var counterLedger: CounterLedger? { core.ledger }

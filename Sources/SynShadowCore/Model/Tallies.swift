@@ -17,4 +17,5 @@ struct Tallies {
     var adoptions: UInt64 = 0
     var unmatchedSegments: UInt64 = 0
     var unattributedEvents: UInt64 = 0
+    var teardownSegments: UInt64 = 0
 }

@@ -17,7 +17,7 @@ public struct CounterFormatter: Sendable {
     public func humanLine(_ reading: CounterReading) -> String {
         var line = String(format: "%.6f", seconds(reading.time)) + " COUNTERS " + reading.status.rawValue
             + " netns=\(netns)"
-        if case .port(let port) = reading.scope { line += " port=\(port) (model <= kernel only)" }
+        if case .filtered(let filters) = reading.scope { line += " filtered (\(filters): model <= kernel only)" }
         line += " interval=" + String(format: "%.1fs", Double(reading.interval) / 1e9)
         if reading.rows.isEmpty {
             line += ": new base"
@@ -39,7 +39,7 @@ public struct CounterFormatter: Sendable {
         object.add("status", reading.status.rawValue)
         object.add("netns", UInt64(netns))
         object.add("scope", reading.scope.name)
-        if case .port(let port) = reading.scope { object.add("port", UInt64(port)) }
+        if case .filtered(let filters) = reading.scope { object.add("filters", filters) }
         object.add("interval", Double(reading.interval) / 1e9)
         object.add("since", seconds(reading.since))
         object.addRaw("counters", CounterFormatter.json(reading.rows))

@@ -62,10 +62,10 @@ public final class OrderedFeed {
                 model.process(event)
             } else {
                 pending.append(event)
+                if pending.count > statistics.peakPending { statistics.peakPending = pending.count }
+                if pending.count > pendingLimit { forceRelease() }
             }
         }
-        if pending.count > statistics.peakPending { statistics.peakPending = pending.count }
-        if pending.count > pendingLimit { forceRelease() }
     }
 
     /// `count` records were lost since the last watermark, the last of them

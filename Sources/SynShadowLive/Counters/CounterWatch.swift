@@ -1,21 +1,22 @@
 import SynShadowCore
 
-/// `trace --counters`: every interval, right after a drain (so everything
-/// the kernel produced until then is in the model), reads the traced
-/// namespace's counters and holds them against the model's ledger.
-/// Between readings it costs one comparison of two integers per drain.
+/// `trace --counters`: every interval, right after a drain, reads the
+/// traced namespace's counters and holds them against the model's ledger —
+/// but only once the model has decided every step stamped before the
+/// previous reading (its time follows the stream's proven watermark, which
+/// may lag the clock on a busy machine). Between readings it costs one
+/// comparison of two integers per drain.
 public final class CounterWatch {
     public let source: NamespaceCounters
     public private(set) var check: CounterCrossCheck
     private let model: ShadowModel
     private let interval: UInt64
-    private let decisionLag: UInt64
     private let eventSkew: UInt64
     private var nextDue: UInt64 = 0
+    private var lastReading: UInt64?
 
-    /// `drainInterval`: the consumer's drain period (ns), part of how late the model decides.
     public init(
-        source: NamespaceCounters, model: ShadowModel, scope: CounterScope, interval: UInt64, drainInterval: UInt64,
+        source: NamespaceCounters, model: ShadowModel, scope: CounterScope, interval: UInt64,
         fault: CounterFault? = nil
     ) {
         self.source = source
@@ -24,9 +25,6 @@ public final class CounterWatch {
         let configuration = model.configuration
         check = CounterCrossCheck(
             counters: CounterCrossCheck.comparableCounters(for: configuration.tier), scope: scope, fault: fault)
-        // Settle window, then up to five drains late, then a CPU's race: generous, as
-        // it only widens the ambiguity right after a base.
-        decisionLag = configuration.settleWindow + 5 * drainInterval + configuration.raceWindow
         eventSkew = configuration.raceWindow
     }
 
@@ -34,12 +32,16 @@ public final class CounterWatch {
     public func poll() throws(SessionError) -> CounterReading? {
         let time = monotonicNanoseconds()
         guard time >= nextDue else { return nil }
+        // What the kernel had counted at the previous reading must be decided
+        // in the model before "the model missed it" can be said.
+        if let lastReading, model.now < lastReading &+ model.decisionDelay { return nil }
         let kernel = try source.read()
         let reading = check.compare(kernel: kernel, ledger: model.counterLedger, at: time)
         if reading.restartsLedger {
-            model.startCounterLedger(netns: source.inode, at: time, decisionLag: decisionLag, eventSkew: eventSkew)
+            model.startCounterLedger(netns: source.inode, at: time, eventSkew: eventSkew)
         }
         nextDue = time + interval
+        lastReading = time
         return reading
     }
 }
