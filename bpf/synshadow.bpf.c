@@ -163,6 +163,29 @@ struct {
 	__type(value, struct entry_args);
 } entry_args_by_thread SEC(".maps");
 
+/* Network namespaces where another SynShadow runs its start-up self-check
+ * (its listener carries SS_SELF_CHECK_PRIORITY): their traffic is that
+ * instance's own proof, not a server's, and is never traced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} foreign_self_checks SEC(".maps");
+
+/* The same namespaces by cookie: sock_ops sees a request sock's namespace
+ * only as bpf_get_netns_cookie(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u32);
+} foreign_self_check_cookies SEC(".maps");
+
+/* How many entries foreign_self_checks holds: the common case (none) costs
+ * one load per filter decision, not a map lookup. */
+volatile __u32 ss_foreign_self_check_count;
+
 /* Written by the loader while loaded (ss_loader_set_idle): every hook still
  * runs but returns at once. `synshadow bench` measures with it what the
  * kernel's dispatch of these hooks costs by itself, apart from SynShadow's
@@ -495,9 +518,47 @@ static __always_inline void fill_listener(struct synshadow_event *e, const struc
  * the user filters on. */
 static __always_inline bool flow_wanted(__u16 local_port, __u32 netns)
 {
-	if (ss_config.self_check_port && ss_config.self_check_port == local_port)
+	if (ss_config.self_check_port && ss_config.self_check_port == local_port &&
+	    (!ss_config.self_check_netns || ss_config.self_check_netns == netns))
 		return true;
+	if (ss_foreign_self_check_count && bpf_map_lookup_elem(&foreign_self_checks, &netns))
+		return false;
 	return port_wanted(local_port) && netns_wanted(netns);
+}
+
+/* A listener marked as some SynShadow's self-check, in a namespace other
+ * than our own self-check's: remember its namespace, to leave it out. */
+static __always_inline bool note_foreign_self_check(const struct sock *sk, __u32 netns)
+{
+	__u32 one = 1;
+
+	__u64 cookie;
+
+	if (BPF_CORE_READ(sk, sk_priority) != SS_SELF_CHECK_PRIORITY || netns == ss_config.self_check_netns)
+		return false;
+	cookie = sock_netns_cookie(sk);
+	bpf_map_update_elem(&foreign_self_check_cookies, &cookie, &one, BPF_ANY);
+	if (!bpf_map_update_elem(&foreign_self_checks, &netns, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&ss_foreign_self_check_count, 1);
+	return true;
+}
+
+static __always_inline void forget_foreign_self_check(const struct sock *sk, __u32 netns)
+{
+	__u64 cookie = sock_netns_cookie(sk);
+
+	if (!ss_foreign_self_check_count)
+		return;
+	bpf_map_delete_elem(&foreign_self_check_cookies, &cookie);
+	if (!bpf_map_delete_elem(&foreign_self_checks, &netns))
+		__sync_fetch_and_add(&ss_foreign_self_check_count, -1);
+}
+
+/* A request step (sock_ops, namespace known only by cookie) of another
+ * SynShadow's self-check. */
+static __always_inline bool in_foreign_self_check(__u64 cookie)
+{
+	return ss_foreign_self_check_count && bpf_map_lookup_elem(&foreign_self_check_cookies, &cookie);
 }
 
 /*
@@ -820,7 +881,7 @@ static __always_inline void on_request_step(struct bpf_sock_ops *ops, __u8 kind,
 	if (!recall_segment(e, cookie)) {
 		/* No SYN recorded for it, though both ran in this softirq: it
 		 * was filtered out, or its record was lost to a full ring. */
-		if (ss_config.netns || flow_was_filtered(e, cookie))
+		if (ss_config.netns || flow_was_filtered(e, cookie) || in_foreign_self_check(cookie))
 			count_filtered();
 		else
 			count_correlation_miss();
@@ -933,7 +994,7 @@ static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bo
 		owner.tgid = bpf_get_current_pid_tgid() >> 32;
 		owner.netns = sock_netns((struct sock *)sk);
 		bpf_get_current_comm(owner.comm, sizeof(owner.comm));
-		owner.wanted = current_task_wanted();
+		owner.wanted = current_task_wanted() && !note_foreign_self_check((struct sock *)sk, owner.netns);
 		bpf_map_update_elem(&listener_owners, &sk, &owner, BPF_ANY);
 		return 0;
 	}
@@ -945,6 +1006,8 @@ static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bo
 
 		if (!port && owner)
 			port = owner->port;
+		if (BPF_CORE_READ((struct sock *)sk, sk_priority) == SS_SELF_CHECK_PRIORITY)
+			forget_foreign_self_check((struct sock *)sk, sock_netns((struct sock *)sk));
 		if (!flow_wanted(port, sock_netns((struct sock *)sk)) || !listener_owner_wanted(sk, port)) {
 			bpf_map_delete_elem(&listener_owners, &sk);
 			return 0;
@@ -1259,6 +1322,8 @@ int ss_iter_tcp(struct bpf_iter__tcp *ctx)
 	} else {
 		return 0;
 	}
+	if (kind == SS_EVENT_SNAPSHOT_LISTENER)
+		note_foreign_self_check((const struct sock *)skc, sock_netns((struct sock *)skc));
 	if (!flow_wanted(BPF_CORE_READ(skc, skc_num), sock_netns((struct sock *)skc)))
 		return 0;
 	e = event_reserve_in_task(kind, SS_HOOK_ITER_TCP);

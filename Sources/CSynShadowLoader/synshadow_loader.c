@@ -296,6 +296,7 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 		.tier = (uint16_t)options->tier,
 		.wakeup_bytes = options->wakeup_bytes ? options->wakeup_bytes : (1u << 20),
 		.self_check_port = options->self_check_port,
+		.self_check_netns = options->self_check_netns,
 		.filters = options->filters,
 		.family = options->family,
 		.cgroup_level = options->cgroup_level,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <unistd.h>
+#include <sys/mount.h>
 
 int ss_unshare_network_namespace(void)
 {
@@ -18,4 +19,9 @@ int ss_enter_network_namespace(int fd)
 int ss_thread_id(void)
 {
 	return (int)gettid();
+}
+
+int ss_mount_pseudo(const char *type, const char *target)
+{
+	return mount("none", target, type, 0, NULL) == 0 ? 0 : -errno;
 }

@@ -17,8 +17,10 @@ public struct SessionOptions: Sendable {
     /// Pending bytes that justify waking the consumer before its timer.
     public var wakeupBytes: UInt32 = 1 << 20
     public var cgroupRoot: String
-    /// A port let through the filters for the start-up self-check.
+    /// A port let through the filters for the start-up self-check, in its
+    /// own private network namespace.
     public var selfCheckPort: UInt16 = 0
+    public var selfCheckNetns: UInt32 = 0
     public var addressFilter = AddressFilter()
     public var ownerFilter = OwnerFilter()
 
@@ -55,6 +57,7 @@ public final class KernelSession {
                 cOptions.ring_bytes = options.ringBytes
                 cOptions.wakeup_bytes = options.wakeupBytes
                 cOptions.self_check_port = options.selfCheckPort
+                cOptions.self_check_netns = options.selfCheckNetns
                 options.applyFilters(to: &cOptions)
                 cOptions.cgroup_path = cgroupPath
                 cOptions.on_record = recordCallback
@@ -138,13 +141,28 @@ public final class KernelSession {
     }
 
     /// Emits snapshot records for the listeners, requests and queued children
-    /// that exist now (in this network namespace), into the ring buffer.
-    public func snapshot() throws(SessionError) {
-        guard let loader else { return }
-        let status = ss_loader_snapshot(loader)
-        if status != 0 {
-            throw SessionError("the iter/tcp snapshot failed (errno \(-status))")
+    /// that exist now, into the ring buffer: in every network namespace (the
+    /// kernel's TCP iterator walks the namespace of the thread that opens
+    /// it, so the thread visits each in turn), or only `netns` and the
+    /// self-check's when a namespace filter is set. Returns how many
+    /// namespaces were walked.
+    @discardableResult
+    public func snapshot() throws(SessionError) -> Int {
+        guard let loader else { return 0 }
+        var walked = 0
+        var failure: Int32 = 0
+        for namespace in NetworkNamespace.all() {
+            if let only = options.netns, namespace.inode != only, namespace.inode != options.selfCheckNetns { continue }
+            let entered = NetworkNamespace.inside(namespace.path) {
+                let status = ss_loader_snapshot(loader)
+                if status != 0 { failure = status } else { walked += 1 }
+            }
+            if !entered { continue }
         }
+        if walked == 0 && failure != 0 {
+            throw SessionError("the iter/tcp snapshot failed (errno \(-failure))")
+        }
+        return walked
     }
 
     public func counters() -> KernelCounters {

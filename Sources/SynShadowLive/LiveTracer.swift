@@ -72,6 +72,7 @@ public final class LiveTracer {
             cgroupRoot: cgroupRoot)
         options.ringBytes = configuration.ringBytes
         options.selfCheckPort = selfCheck.port
+        options.selfCheckNetns = selfCheck.netns
         options.addressFilter = configuration.addressFilter
         options.ownerFilter = configuration.ownerFilter
         selection = try TierSelector.open(requested: configuration.tier, options: options)
@@ -159,7 +160,7 @@ public final class LiveTracer {
     }
 
     private func isSelfCheck(_ event: KernelEvent) -> Bool {
-        event.flow.localPort == selfCheck.port && (event.flow.netns == ownNetns || event.flow.netns == 0)
+        event.flow.localPort == selfCheck.port && (event.flow.netns == selfCheck.netns || event.flow.netns == 0)
     }
 
     /// Names the owner of a listener found by the snapshot; false when the

@@ -1,3 +1,4 @@
+import CSynShadowSystem
 import Foundation
 
 extension NetworkNamespace {
@@ -14,5 +15,47 @@ extension NetworkNamespace {
             }
         }
         return nil
+    }
+}
+
+extension NetworkNamespace {
+    /// Every network namespace on the machine, once each, with a file that
+    /// names it: those of processes (containers included: their processes
+    /// are in /proc), of this process's own threads (the self-check's), and
+    /// the named ones under /run/netns that may have no process at all.
+    public static func all() -> [(inode: UInt32, path: String)] {
+        var seen: Set<UInt32> = []
+        var found: [(inode: UInt32, path: String)] = []
+        func add(_ path: String) {
+            guard let inode = NetworkNamespace.inode(ofPath: path), seen.insert(inode).inserted else { return }
+            found.append((inode, path))
+        }
+        add("/proc/thread-self/ns/net")
+        let fileManager = FileManager.default
+        for tid in (try? fileManager.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            add("/proc/self/task/\(tid)/ns/net")
+        }
+        for pid in (try? fileManager.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.first?.isNumber == true {
+            add("/proc/\(pid)/ns/net")
+        }
+        for name in (try? fileManager.contentsOfDirectory(atPath: "/run/netns")) ?? [] {
+            add("/run/netns/\(name)")
+        }
+        return found
+    }
+
+    /// Runs `body` with the calling thread inside the namespace at `path`,
+    /// then puts the thread back where it was. False when it cannot enter.
+    public static func inside(_ path: String, _ body: () throws -> Void) rethrows -> Bool {
+        let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        let target = open(path, O_RDONLY | O_CLOEXEC)
+        defer {
+            if home >= 0 { close(home) }
+            if target >= 0 { close(target) }
+        }
+        guard home >= 0, target >= 0, ss_enter_network_namespace(target) == 0 else { return false }
+        defer { _ = ss_enter_network_namespace(home) }
+        try body()
+        return true
     }
 }

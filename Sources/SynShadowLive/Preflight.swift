@@ -1,20 +1,41 @@
+import CSynShadowSystem
 import Foundation
 
 /// Checks what the kernel and the machine must offer before any BPF loads, so
 /// a missing piece is one line naming the cause and the fix, never a
 /// verifier dump.
 public enum Preflight {
-    /// The cgroup v2 mount that sock_ops and cgroup_skb attach to.
+    /// The cgroup v2 mount that sock_ops and cgroup_skb attach to. Found in
+    /// this process's mounts, else in init's (`ip netns exec` runs its
+    /// command with a fresh /sys in a mount namespace of its own; the
+    /// hierarchy is the same, reached through /proc/1/root), else mounted
+    /// privately for this run.
     public static func cgroupRoot() throws(SessionError) -> String {
-        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
-        for line in mounts.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count > 2, fields[2] == "cgroup2" { return String(fields[1]) }
-        }
+        if let mounted = cgroup2Mount(listedIn: "/proc/self/mounts", prefix: "") { return mounted }
+        if let initial = cgroup2Mount(listedIn: "/proc/1/mounts", prefix: "/proc/1/root") { return initial }
+        let ownMount = "/run/synshadow/cgroup2"
+        try? FileManager.default.createDirectory(atPath: ownMount, withIntermediateDirectories: true)
+        if ss_mount_pseudo("cgroup2", ownMount) == 0 || isCgroup2(ownMount) { return ownMount }
         throw SessionError(
-            "no cgroup v2 hierarchy is mounted (sock_ops and cgroup_skb attach there)",
+            "no cgroup v2 hierarchy is mounted (sock_ops and cgroup_skb attach there), and mounting one failed",
             fix: "mount -t cgroup2 none /sys/fs/cgroup/unified (or boot with systemd.unified_cgroup_hierarchy=1)"
         )
+    }
+
+    private static func cgroup2Mount(listedIn table: String, prefix: String) -> String? {
+        guard let mounts = try? String(contentsOfFile: table, encoding: .utf8) else { return nil }
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 2, fields[2] == "cgroup2" else { continue }
+            let path = prefix + String(fields[1])
+            if isCgroup2(path) { return path }
+        }
+        return nil
+    }
+
+    /// Whether `path` is the root of a reachable cgroup v2 hierarchy.
+    private static func isCgroup2(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/cgroup.controllers")
     }
 
     /// Root, BTF and tracefs: needed by every tier.
@@ -30,6 +51,11 @@ public enum Preflight {
                 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): the CO-RE probes need it",
                 fix: "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every major distribution's is)"
             )
+        }
+        if tracefsEvents() == nil {
+            // `ip netns exec` gives its command a /sys without tracefs: mount it
+            // (in this run's own mount namespace there, on the host otherwise).
+            _ = ss_mount_pseudo("tracefs", "/sys/kernel/tracing")
         }
         if tracefsEvents() == nil {
             throw SessionError(

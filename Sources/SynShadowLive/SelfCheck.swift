@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSynShadowLoader
+import SynShadowABI
 import SynShadowCore
 
 /// Proves, at start-up, that every hook of the chosen tier really fires on
@@ -10,6 +11,11 @@ import SynShadowCore
 /// by TCP_DEFER_ACCEPT so the SYN-ACK is retransmitted), an embryonic reset,
 /// a child closed while queued, accept(), and the listener closing.
 /// A hook that stays silent is a loud failure naming it.
+///
+/// It runs in a private network namespace of its own: it works wherever
+/// SynShadow runs (`ip netns exec` into a namespace whose loopback is down,
+/// a container), touches nothing of the user's, and its listener carries
+/// SS_SELF_CHECK_PRIORITY so other SynShadows leave its traffic out.
 public final class SelfCheck {
     public struct Outcome: Sendable {
         public var hook: Hook
@@ -26,19 +32,32 @@ public final class SelfCheck {
     }
 
     private var boundListener: TCPSocket?
+    private let sandbox: NetworkNamespaceSandbox
     public let port: UInt16
+    /// The private network namespace the self-check runs in.
+    public var netns: UInt32 { sandbox.inode }
 
-    /// Binds the self-check listener first: its port must be known before
-    /// the programs load, so that it passes the user's filters.
+    /// Binds the self-check listener first: its port and namespace must be
+    /// known before the programs load, so that it passes the user's filters.
     public init() throws(SessionError) {
+        sandbox = try NetworkNamespaceSandbox()
         do {
-            let listener = try TCPSocket(family: AF_INET)
-            try listener.bindLoopback()
+            let listener = try sandbox.run {
+                let socket = try TCPSocket(family: AF_INET)
+                try socket.setOption(level: SOL_SOCKET, name: SO_PRIORITY, value: Int32(bitPattern: SS_SELF_CHECK_PRIORITY))
+                try socket.bindLoopback()
+                return socket
+            }
             port = listener.localPort
             boundListener = listener
         } catch {
             throw SessionError("self-check: cannot bind a loopback listener (\(error))")
         }
+    }
+
+    /// A socket of the self-check's own namespace.
+    private func socket() throws -> TCPSocket {
+        try sandbox.run { try TCPSocket(family: AF_INET) }
     }
 
     /// Runs the handshakes; `drain` must consume the ring buffer (the caller
@@ -55,14 +74,14 @@ public final class SelfCheck {
             try snapshot()
 
             // A: handshake whose bare ACK is deferred: its SYN-ACK is retransmitted.
-            let deferred = try TCPSocket(family: AF_INET)
+            let deferred = try socket()
             try deferred.connectLoopback(port: port)
             // B: reset while still a request: embryonic reset.
-            let reset = try TCPSocket(family: AF_INET)
+            let reset = try socket()
             try reset.connectLoopback(port: port)
             reset.reset()
             // C: child created by data, then closed by the client while queued.
-            let closing = try TCPSocket(family: AF_INET)
+            let closing = try socket()
             try closing.connectLoopback(port: port)
             try closing.send([0x21])
             closing.close()

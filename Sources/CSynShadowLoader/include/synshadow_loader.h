@@ -32,6 +32,7 @@ struct ss_loader_options {
 	uint32_t ring_bytes;		/* ring buffer size (power of two), 0 = default */
 	uint32_t wakeup_bytes;		/* force a wake-up once this much is pending */
 	uint16_t self_check_port;	/* passes the filters: the start-up proof */
+	uint32_t self_check_netns;	/* ... in this (private) network namespace */
 	uint16_t filters;		/* enum synshadow_filter: the filters below in force */
 	uint8_t family;			/* SS_FILTER_FAMILY */
 	uint8_t cgroup_level;		/* SS_FILTER_CGROUP */

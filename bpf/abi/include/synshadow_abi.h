@@ -184,6 +184,13 @@ struct synshadow_config {
 	ss_u64 cgroup_id;		/* SS_FILTER_CGROUP: the cgroup's id (its inode) */
 	char comm[16];			/* SS_FILTER_COMM */
 	ss_u8 local_addr[16];		/* SS_FILTER_LOCAL_ADDR: IPv4 in the first 4 bytes */
+	ss_u32 self_check_netns;	/* the private namespace the self-check runs in */
+	ss_u32 reserved2;
 };
+
+/* Every SynShadow marks its self-check listener with this SO_PRIORITY (it
+ * runs in a private network namespace of its own), so that other instances
+ * tracing every namespace leave its traffic out instead of judging it. */
+#define SS_SELF_CHECK_PRIORITY 0x53536863u
 
 #endif /* SYNSHADOW_ABI_H */
