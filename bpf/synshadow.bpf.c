@@ -936,7 +936,9 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops)
 		 * finds the listener from the snapshot, by the 4-tuple. */
 		e->netns = sock_netns((struct sock *)tp);
 	}
-	e->new_state = BPF_TCP_ESTABLISHED;
+	/* ESTABLISHED, but a Fast Open child stays SYN_RECV until the client's
+	 * ACK: its callback runs before the kernel queues it. */
+	e->new_state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
 	child_value.listener = e->listener;
 	child_value.netns = e->netns;
 	child_value.local_port = e->local_port;
@@ -1419,6 +1421,33 @@ static __always_inline void on_reqsk_hash_add(const struct sock *sk, const struc
 	event_submit(e);
 }
 
+/* tcp_req_err(req, seq, abort): an ICMP error quoting a request's SYN-ACK.
+ * The kernel drops the request (ListenDrops) only when `abort` is set and
+ * the quoted sequence is the SYN-ACK's own; anything else changes nothing. */
+static __always_inline void on_request_error(const struct request_sock *req, __u32 seq, bool abort)
+{
+	const struct tcp_request_sock *treq = (const void *)req;
+	const struct sock *listener;
+	struct synshadow_event *e;
+
+	if (!abort || BPF_CORE_READ(treq, snt_isn) != seq)
+		return;
+	listener = BPF_CORE_READ(req, __req_common.skc_listener);
+	if (!listener || !listener_wanted(listener))
+		return;
+	e = event_reserve_in_task(SS_EVENT_REQUEST_DROPPED, SS_HOOK_REQUEST_ERROR);
+	if (!e)
+		return;
+	fill_tuple_from_sock(e, &req->__req_common);
+	if (!flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	fill_listener(e, listener);
+	e->request = (__u64)req;
+	event_submit(e);
+}
+
 static __always_inline void on_check_req_entry(const struct sock *sk, const struct sk_buff *skb,
 					       const struct request_sock *req, bool fastopen)
 {
@@ -1552,6 +1581,14 @@ int BPF_PROG(ss_fentry_check_req, struct sock *sk, struct sk_buff *skb, struct r
 	return 0;
 }
 
+SEC("fentry/tcp_req_err")
+int BPF_PROG(ss_fentry_req_err, struct sock *sk, __u32 seq, bool abort)
+{
+	RETURN_IF_IDLE(0);
+	on_request_error((const struct request_sock *)sk, seq, abort);
+	return 0;
+}
+
 SEC("fexit/tcp_check_req")
 int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
 {
@@ -1656,6 +1693,14 @@ int BPF_KPROBE(ss_kprobe_reqsk_hash_add, struct sock *sk, struct request_sock *r
 {
 	RETURN_IF_IDLE(0);
 	on_reqsk_hash_add(sk, req);
+	return 0;
+}
+
+SEC("kprobe/tcp_req_err")
+int BPF_KPROBE(ss_kprobe_req_err, struct sock *sk, __u32 seq, bool abort)
+{
+	RETURN_IF_IDLE(0);
+	on_request_error((const struct request_sock *)sk, seq, abort);
 	return 0;
 }
 

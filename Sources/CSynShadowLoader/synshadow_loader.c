@@ -68,6 +68,8 @@ static const struct program_spec program_specs[] = {
 	{ "ss_fentry_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_ENTRY, ATTACH_AUTO },
 	{ "ss_fexit_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_EXIT, ATTACH_AUTO },
 	{ "ss_fentry_csk_accept", TIER_BIT(SS_TIER_FENTRY), -1, ATTACH_AUTO },
+	{ "ss_fentry_req_err", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_REQUEST_ERROR, ATTACH_AUTO },
+	{ "ss_kprobe_req_err", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_REQUEST_ERROR, ATTACH_AUTO },
 	{ "ss_fexit_csk_accept", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CSK_ACCEPT_EXIT, ATTACH_AUTO },
 	{ "ss_kprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
 	{ "ss_kretprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },

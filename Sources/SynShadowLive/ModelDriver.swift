@@ -12,6 +12,10 @@ public final class ModelDriver: EventConsumer {
     private let onEvents: ([KernelEvent]) -> Void
     private let onFindings: ([Finding]) -> Void
     private let onLoss: (_ count: UInt64, _ total: UInt64, _ time: UInt64) -> Void
+    /// Reads a network namespace's sysctls (nil: unknown); asked once per
+    /// namespace, the first time one of its events arrives.
+    private let namespaceSettings: ((_ netns: UInt32, _ ownerPid: UInt32) -> KernelSettings?)?
+    private var namespacesSeen: Set<UInt32> = []
     public private(set) var findingCount = 0
     public private(set) var lost: UInt64 = 0
     private var recordError: (any Error)?
@@ -20,16 +24,31 @@ public final class ModelDriver: EventConsumer {
         configuration: ModelConfiguration, recorder: TraceFileWriter? = nil,
         onEvents: @escaping ([KernelEvent]) -> Void = { _ in },
         onFindings: @escaping ([Finding]) -> Void,
-        onLoss: @escaping (_ count: UInt64, _ total: UInt64, _ time: UInt64) -> Void = { _, _, _ in }
+        onLoss: @escaping (_ count: UInt64, _ total: UInt64, _ time: UInt64) -> Void = { _, _, _ in },
+        namespaceSettings: ((_ netns: UInt32, _ ownerPid: UInt32) -> KernelSettings?)? = nil
     ) {
         feed = OrderedFeed(configuration: configuration)
         self.recorder = recorder
         self.onEvents = onEvents
         self.onFindings = onFindings
         self.onLoss = onLoss
+        self.namespaceSettings = namespaceSettings
     }
 
     public func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
+        // Each namespace is judged with its own sysctls, learnt before any
+        // of its events is (the feed holds events; settings apply at once).
+        if let namespaceSettings {
+            for event in events where event.flow.netns != 0 && !namespacesSeen.contains(event.flow.netns) {
+                namespacesSeen.insert(event.flow.netns)
+                guard let settings = namespaceSettings(event.flow.netns, event.flags.contains(.ownerKnown) ? event.pid : 0)
+                else { continue }
+                model.setKernelSettings(settings, forNamespace: event.flow.netns)
+                if let recorder {
+                    record { try recorder.writeNamespaceSettings(netns: event.flow.netns, settings: settings) }
+                }
+            }
+        }
         if let recorder {
             rawRecords.withUnsafeBytes { raw in
                 var offset = 0

@@ -114,6 +114,10 @@ public final class SelfCheck {
                 outcome.required = false
                 outcome.note = "attached; drops are not attributable to a listener before Linux 6.11 (no rx_sk)"
             }
+            if hook == .requestError {
+                outcome.required = false
+                outcome.note = "attached; fires only when an ICMP error quotes a request's SYN-ACK"
+            }
             if !session.isAttached(hook) {
                 outcome.note = "not attached"
             }
@@ -123,7 +127,7 @@ public final class SelfCheck {
     }
 
     private func allFired(_ counters: KernelCounters, tier: Tier) -> Bool {
-        tier.hooks.allSatisfy { $0 == .kfreeSkb || counters.hits($0) > 0 }
+        tier.hooks.allSatisfy { $0 == .kfreeSkb || $0 == .requestError || counters.hits($0) > 0 }
     }
 }
 

@@ -50,8 +50,12 @@ struct LiveRun {
                 throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
             }
         }
-        // The model judges the traced namespace by its own sysctls when it can read them.
-        let settings = counterSource?.settings ?? KernelSettingsReader.current()
+        // Every namespace is judged by its own sysctls: the traced one (--netns)
+        // by default, any other as soon as one of its events arrives.
+        let namespaceSettings = NamespaceSettingsReader()
+        let settings = counterSource?.settings
+            ?? tracer.configuration.netns.flatMap { namespaceSettings.settings(netns: $0, ownerPid: 0) }
+            ?? KernelSettingsReader.current()
         let recorder = try recordPath.map { path in
             try TraceFileWriter(
                 path: path,
@@ -94,7 +98,8 @@ struct LiveRun {
             onLoss: { count, total, time in
                 guard showFindings else { return }
                 output.appendLine(json ? losses.jsonLine(count: count, total: total, at: time) : losses.humanLine(count: count, total: total, at: time))
-            })
+            },
+            namespaceSettings: { netns, pid in namespaceSettings.settings(netns: netns, ownerPid: pid) })
         do {
             let report = try tracer.start(into: driver)
             Terminal.note("self-check: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
@@ -169,6 +174,9 @@ struct LiveRun {
             Terminal.note(
                 "counters: \(filters): the namespace's counters also count what the filter leaves out, so only"
                     + " \"the model claims no more than the kernel counted\" is checked")
+        }
+        for (counter, reason) in watch.check.oneSided.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            Terminal.note("counters: \(counter.rawValue): only model <= kernel is checked: \(reason)")
         }
         if !watch.check.counters.contains(.syncookiesFailed) {
             Terminal.note("counters: TcpExtSyncookiesFailed not compared: a failed cookie ACK reaches no probe of this tier")

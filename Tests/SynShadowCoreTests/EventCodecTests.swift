@@ -126,10 +126,10 @@ import Testing
     }
 
     @Test func unknownKindAndHookAreRejected() {
-        for kind: UInt8 in [0, 18, 200, 255] {
+        for kind: UInt8 in [0, 19, 200, 255] {
             #expect(throws: EventDecodingError.unknownKind(kind)) { try decode(handWrittenRecord(kind: kind)) }
         }
-        for hook: UInt8 in [16, 99, 255] {
+        for hook: UInt8 in [17, 99, 255] {
             #expect(throws: EventDecodingError.unknownHook(hook)) { try decode(handWrittenRecord(hook: hook)) }
         }
     }

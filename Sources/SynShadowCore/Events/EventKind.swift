@@ -19,6 +19,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
     case snapshotListener = 15
     case snapshotRequest = 16
     case snapshotChild = 17
+    case requestDropped = 18
 
     /// Stable lower-case name used in JSON and human output.
     public var name: String {
@@ -40,6 +41,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
         case .snapshotListener: "snapshot_listener"
         case .snapshotRequest: "snapshot_request"
         case .snapshotChild: "snapshot_child"
+        case .requestDropped: "request_dropped"
         }
     }
 

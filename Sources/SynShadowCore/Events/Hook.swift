@@ -19,6 +19,7 @@ public enum Hook: UInt8, Sendable, CaseIterable, Codable {
     case checkRequestEntry = 13
     case checkRequestExit = 14
     case acceptExit = 15
+    case requestError = 16
 
     /// The kernel hook, as a person looks it up.
     public var name: String {
@@ -39,6 +40,7 @@ public enum Hook: UInt8, Sendable, CaseIterable, Codable {
         case .checkRequestEntry: "tcp_check_req entry"
         case .checkRequestExit: "tcp_check_req return"
         case .acceptExit: "inet_csk_accept return"
+        case .requestError: "tcp_req_err"
         }
     }
 

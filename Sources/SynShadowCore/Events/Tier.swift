@@ -34,7 +34,7 @@ public enum Tier: UInt8, Sendable, CaseIterable, Codable, Comparable {
         case .kprobe, .fentry:
             return shared.union([
                 .connRequestEntry, .connRequestExit, .requestHashAdd,
-                .checkRequestEntry, .checkRequestExit, .acceptExit,
+                .checkRequestEntry, .checkRequestExit, .acceptExit, .requestError,
             ])
         }
     }

@@ -33,6 +33,8 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
     // Divergence, found by `trace --counters` rather than by the model
     // (appended: raw values are stable).
     case counterMismatch
+    // Behaviour (appended): an ICMP error killed a request sock.
+    case requestDroppedByICMP
 
     /// The stable string id.
     public var identifier: String {
@@ -62,6 +64,7 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .flowsEvicted: "flows-evicted"
         case .listenerLimit: "listener-limit"
         case .counterMismatch: "counter-mismatch"
+        case .requestDroppedByICMP: "request-dropped-icmp"
         }
     }
 
@@ -94,7 +97,7 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
     public var step: HandshakeStep {
         switch self {
         case .synDroppedAcceptQueueFull, .synDroppedRequestQueueFull, .synDropped, .packetDropped: .syn
-        case .syncookieSent, .handshakeExpired: .synAck
+        case .syncookieSent, .handshakeExpired, .requestDroppedByICMP: .synAck
         case .syncookieAccepted, .syncookieFailed, .ackDroppedAcceptQueueFull, .ackResetAcceptQueueFull,
             .ackRejected, .ackIgnored, .embryonicReset:
             .ack
@@ -122,6 +125,7 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .handshakeExpired: [.timeouts, .synRetransmits]
         case .childResetWhileQueued: [.establishedResets]
         case .listenerClosedWithQueue: [.establishedResets]
+        case .requestDroppedByICMP: [.listenDrops]
         case .ackIgnored, .childClosedWhileQueued, .acceptSlow, .packetDropped, .queueMismatch, .orphanEvent,
             .illegalTransition, .doubleAccept, .eventsLost, .flowsEvicted, .listenerLimit, .counterMismatch:
             // counter-mismatch names the counter that disagreed in the finding itself.
@@ -195,6 +199,8 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
             "a listener was not tracked because the listener limit was reached"
         case .counterMismatch:
             "a kernel counter of the traced namespace and the model's count for it disagreed for a whole interval"
+        case .requestDroppedByICMP:
+            "an ICMP error quoting the SYN-ACK made the kernel drop a request sock before the handshake completed"
         }
     }
 
@@ -234,6 +240,9 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         case .counterMismatch:
             "record the traffic (synshadow record) and report it with the trace file: a kernel path moves the"
                 + " counter without a step the model knows (or a probe misses one)"
+        case .requestDroppedByICMP:
+            "the SYN-ACK could not reach the client (unreachable host or port, a filtering middlebox): check the"
+                + " route back to those clients"
         }
     }
 }

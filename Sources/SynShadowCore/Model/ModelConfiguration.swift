@@ -94,6 +94,13 @@ public struct ModelConfiguration: Sendable {
         return min(initial << UInt64(shift), cap)
     }
 
+    /// How late after its nominal time the model still waits for a request
+    /// timer: the timer wheel fires a timeout up to an eighth of it late
+    /// (coarser levels for longer timeouts), plus the settle window.
+    func timerSlack(afterRetransmits count: Int) -> UInt64 {
+        synAckInterval(afterRetransmits: count) / 8 &+ settleWindow
+    }
+
     /// The longest a request can live before the kernel has certainly dropped
     /// it: every timer interval up to tcp_synack_retries, plus the settle window.
     var maximumRequestLifetime: UInt64 {
@@ -101,6 +108,6 @@ public struct ModelConfiguration: Sendable {
         for count in 0...max(0, min(kernel.synAckRetries, 40)) {
             total &+= synAckInterval(afterRetransmits: count)
         }
-        return total &+ settleWindow
+        return total &+ total / 8 &+ settleWindow
     }
 }

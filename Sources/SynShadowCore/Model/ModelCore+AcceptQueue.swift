@@ -231,7 +231,13 @@ extension ModelCore {
         }
         let old = TCPState(rawValue: event.oldState)
         let new = TCPState(rawValue: event.newState)
-        let held = flow.pointee.childState
+        var held = flow.pointee.childState
+        // SYN_RECV -> ESTABLISHED is not reported (it follows every child's
+        // creation callback); a Fast Open child makes it later, on the
+        // client's ACK, so a child held in SYN_RECV may be ESTABLISHED now.
+        if held == TCPState.synRecv.rawValue && event.oldState == TCPState.established.rawValue {
+            held = event.oldState
+        }
         if held != 0 && held != event.oldState {
             let heldName = TCPState(rawValue: held)?.name ?? "\(held)"
             reportIllegal(found, event, "child went \(old?.name ?? "?") -> \(new?.name ?? "?") but the model had it in \(heldName)")
@@ -271,7 +277,7 @@ extension ModelCore {
         // the model follows. The rest (a FIN, ACK or RST reaching the
         // listener after its child is gone: ordinary teardown) is counted.
         let isSYN = event.tcpFlags & 0x12 == 0x02
-        guard isSYN || event.request != 0 || isInHandshake(key) else {
+        guard isSYN || event.request != 0 || isInHandshake(key) || endedRecently(key, at: event.timestamp) else {
             tallies.teardownSegments &+= 1
             return
         }
@@ -281,6 +287,14 @@ extension ModelCore {
             evidence: { [Evidence(event)] }) {
             "kernel dropped a \(what) from \(FlowSummary(key)): \(reason)"
         }
+    }
+
+    /// Whether a handshake for `key` ended by inference (reset, dropped)
+    /// within the settle window: the kernel frees the segment that ended it
+    /// just after the function tiers report the decision.
+    private func endedRecently(_ key: FlowKey, at time: UInt64) -> Bool {
+        let hash = flows.hash(key)
+        return recentlyEnded.contains { $0.hash == hash && time &- $0.time <= settleWait }
     }
 
     /// Whether the model follows `key` between its SYN and its child.

@@ -236,7 +236,7 @@ extension ModelCore {
             return
         }
         flow.pointee.flags.insert(.ackDropped)
-        switch configuration.kernel.abortOnOverflow {
+        switch kernel(of: listenerSlot).abortOnOverflow {
         case true?:
             report(.ackResetAcceptQueueFull, listener: listenerSlot, flow: key, flowIsOld: old, evidence: { captured }) {
                 "ACK from \(FlowSummary(key)) hit a full accept queue (\(accept) > \(limit)): connection reset (tcp_abort_on_overflow=1)"
@@ -261,6 +261,9 @@ extension ModelCore {
     private mutating func returnToQueue(_ slot: UInt32) {
         let flow = flows.record(slot)
         flow.pointee.state = .requestQueued
+        // An ACK that made no child marks the request acked: its timer may
+        // then fire without a SYN-ACK (TCP_DEFER_ACCEPT, a full accept queue).
+        flow.pointee.flags.insert(.ackDropped)
         setMayHaveLeft(flow, isExpiryEligible(flow))
         scheduleRetransmitTimer(slot, from: now)
     }
@@ -285,9 +288,13 @@ extension ModelCore {
             reportIllegal(found, event, "child created without the handshake ACK")
             makeChild(found, child: event.child, event)
         case .requestCreated:
-            // TCP Fast Open: the child is created inside conn_request.
+            // TCP Fast Open: the child is created inside conn_request, and
+            // its callback runs before the kernel puts it on the accept
+            // queue: the figures read here do not hold it yet.
             flow.pointee.flags.insert(.fastOpen)
+            observe(listenerSlot, event)
             makeChild(found, child: event.child, event)
+            return
         case .synReceived:
             reportIllegal(found, event, "child created for a SYN without a request")
             flow.pointee.flags.insert(.fastOpen)
@@ -368,8 +375,9 @@ extension ModelCore {
     /// was sent recently, cookies are always on, or tracing began too
     /// recently to know.
     func cookiePlausible(_ owner: ListenerPointer) -> Bool {
-        if configuration.kernel.syncookies == 2 { return true }
-        if configuration.kernel.syncookies == 0 { return false }
+        let syncookies = kernel(of: owner).syncookies
+        if syncookies == 2 { return true }
+        if syncookies == 0 { return false }
         let age = configuration.cookieMaximumAge
         if owner.pointee.lastCookieTime != 0 && now &- owner.pointee.lastCookieTime <= age { return true }
         return now &- firstEventTime <= age
@@ -401,7 +409,7 @@ extension ModelCore {
         let flow = flows.record(slot)
         let key = flow.pointee.key
         let retransmits = flow.pointee.retransmits
-        let configured = configuration.kernel.synAckRetries
+        let configured = kernel(of: flow.pointee.listener).synAckRetries
         let stepEvidence = flowEvidence(flow)
         report(.handshakeExpired, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), evidence: {
             [stepEvidence]

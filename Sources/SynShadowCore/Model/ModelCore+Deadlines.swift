@@ -56,7 +56,7 @@ extension ModelCore {
             }
         default:
             guard let count = lane.retransmitCount, flow.pointee.state == .requestQueued else { return }
-            timerFired(slot, lane: count, at: deadline.due &- configuration.settleWindow)
+            timerFired(slot, lane: count, at: deadline.due &- configuration.timerSlack(afterRetransmits: count))
         }
     }
 
@@ -95,6 +95,17 @@ extension ModelCore {
         default:
             break
         }
+    }
+
+    /// A request left without a trace this tier sees: no verdict (it may have
+    /// been an ICMP error, counted in ListenDrops), and its listener re-reads
+    /// its counts (if it is still there after all, the kernel says so).
+    mutating func requestVanished(_ slot: UInt32) {
+        let owner = listener(flows.record(slot).pointee.listener)
+        tallies.vanishedRequests &+= 1
+        if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
+        leaveInferred(slot)
+        beginRecount(owner)
     }
 
     /// A function tier never reported the return that decides this flow:
@@ -136,7 +147,7 @@ extension ModelCore {
             if ledger?.netns == owner.pointee.netns, !isOld(flow) {
                 ledger?.claim([.syncookiesFailed], at: flow.pointee.stepTime)
             }
-        } else if configuration.kernel.syncookies != 0 {
+        } else if kernel(of: owner).syncookies != 0 {
             flow.pointee.flags.insert(.cookieFailed)
             report(.syncookieFailed, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
                 evidence: { [stepEvidence] }) {
@@ -169,7 +180,7 @@ extension ModelCore {
     /// Whether the kernel would check a stray ACK as a syncookie: cookies
     /// are on and this listener sent one within the cookie's lifetime.
     func cookieRecentlySent(_ owner: ListenerPointer) -> Bool {
-        guard let syncookies = configuration.kernel.syncookies, syncookies != 0 else { return false }
+        guard let syncookies = kernel(of: owner).syncookies, syncookies != 0 else { return false }
         let sent = owner.pointee.lastCookieTime
         return sent != 0 && now &- sent <= configuration.cookieMaximumAge
     }
@@ -179,7 +190,7 @@ extension ModelCore {
     /// which case the timer is assumed to have fired silently.
     private mutating func timerFired(_ slot: UInt32, lane: Int, at fireTime: UInt64) {
         let flow = flows.record(slot)
-        if flow.pointee.flags.contains(.ackDropped) && configuration.kernel.abortOnOverflow == nil {
+        if flow.pointee.flags.contains(.ackDropped) && kernel(of: flow.pointee.listener).abortOnOverflow == nil {
             // Its ACK hit a full accept queue and nothing was heard since:
             // tcp_abort_on_overflow may have reset it. Already reported.
             leaveInferred(slot)
@@ -188,6 +199,14 @@ extension ModelCore {
         if isExpiryEligible(flow) {
             reportExpired(slot)
             leaveInferred(slot)
+            return
+        }
+        if !observesFunctions && !flow.pointee.flags.contains(.ackDropped) {
+            // reqsk_timer_handler resends the SYN-ACK of every request too
+            // young to expire unless it was acked, and none came: the request
+            // left the queue in a way this tier cannot see (tcp_req_err on
+            // an ICMP error for its SYN-ACK; the function tiers report it).
+            requestVanished(slot)
             return
         }
         if flow.pointee.retransmits < 255 { flow.pointee.retransmits += 1 }

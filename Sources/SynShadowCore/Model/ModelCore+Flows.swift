@@ -81,6 +81,8 @@ extension ModelCore {
     /// its queues, see below).
     mutating func leaveInferred(_ slot: UInt32) {
         let flow = flows.record(slot)
+        recentlyEnded[recentlyEndedNext] = (flows.hash(flow.pointee.key), now)
+        recentlyEndedNext = (recentlyEndedNext + 1) % recentlyEnded.count
         uncountRequest(flow)
         uncountChild(flow)
         dropFlow(slot)
@@ -226,6 +228,17 @@ extension ModelCore {
     /// Whether the request may expire at its next timer (reqsk_timer_handler
     /// never expires one with fewer retransmits).
     func isExpiryEligible(_ flow: FlowPointer) -> Bool {
-        Int(flow.pointee.retransmits) >= minimumRetransmitsBeforeExpiry
+        let retries = kernel(of: flow.pointee.listener).synAckRetries
+        return Int(flow.pointee.retransmits) >= min(2, max(0, retries))
+    }
+
+    /// The sysctls of the listener's network namespace (each namespace is
+    /// judged with its own), or the configured ones when it is unknown.
+    func kernel(of slot: UInt32) -> KernelSettings {
+        kernel(of: listener(slot))
+    }
+
+    func kernel(of owner: ListenerPointer) -> KernelSettings {
+        namespaceSettings.isEmpty ? configuration.kernel : namespaceSettings[owner.pointee.netns] ?? configuration.kernel
     }
 }

@@ -205,7 +205,7 @@ extension ModelCore {
     mutating func scheduleRetransmitTimer(_ slot: UInt32, from time: UInt64) {
         let flow = flows.record(slot)
         let count = Int(flow.pointee.retransmits)
-        let due = time &+ configuration.synAckInterval(afterRetransmits: count) &+ configuration.settleWindow
+        let due = time &+ configuration.synAckInterval(afterRetransmits: count) &+ configuration.timerSlack(afterRetransmits: count)
         schedule(.retransmit(count), flow, slot: slot, due: due)
     }
 
@@ -289,7 +289,7 @@ extension ModelCore {
             ? Int64(flow.pointee.figureRequest) : owner.pointee.requests
         let limit = Int64(owner.pointee.limit)
         let known = owner.pointee.limitKnown
-        let syncookies = configuration.kernel.syncookies
+        let syncookies = kernel(of: owner).syncookies
         let requestQueueFull = known && requests >= limit
         let kind: FindingKind
         let reason: String
@@ -343,7 +343,7 @@ extension ModelCore {
         let requests = flow.pointee.figureRequest != FlowRecord.noFigure
             ? Int64(flow.pointee.figureRequest) : owner.pointee.requests
         let limit = owner.pointee.limit
-        let always = configuration.kernel.syncookies == 2
+        let always = kernel(of: owner).syncookies == 2
         report(.syncookieSent, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), evidence: {
             [stepEvidence] + (exit.map { [Evidence($0)] } ?? [])
         }) {
@@ -354,6 +354,31 @@ extension ModelCore {
         owner.pointee.lastCookieTime = now
         flow.pointee.state = .cookieSent
         schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+    }
+
+    /// Function tiers: tcp_req_err dropped a request on an ICMP error that
+    /// quoted its SYN-ACK (the kernel counts it in ListenDrops).
+    mutating func onRequestDropped(_ event: KernelEvent) {
+        let key = event.flow
+        guard let slot = flows.find(key, hash: flows.hash(key)) else {
+            tallies.unmatchedSegments &+= 1
+            if let listenerSlot = listenerSlot(for: event) { observe(listenerSlot, event) }
+            return
+        }
+        let flow = flows.record(slot)
+        let listenerSlot = flow.pointee.listener
+        switch flow.pointee.state {
+        case .requestQueued, .ackReceived, .resetPending:
+            let stepEvidence = flowEvidence(flow)
+            report(.requestDroppedByICMP, listener: listenerSlot, flow: key, flowIsOld: isOld(flow),
+                evidence: { [Evidence(event), stepEvidence] }) {
+                "request for \(FlowSummary(key)) dropped on an ICMP error for its SYN-ACK"
+            }
+            leaveInferred(slot)
+        default:
+            reportIllegal(slot, event, "an ICMP error dropped a request the model does not hold")
+        }
+        observe(listenerSlot, event)
     }
 
     /// The model held a request the kernel no longer has (a new SYN or

@@ -45,7 +45,12 @@ extension ModelCore {
             return
         }
         let recent = owner.pointee.recentRequests(at: event.timestamp, window: configuration.raceWindow)
-        let lowRequests = owner.pointee.requests - owner.pointee.mayHaveLeft - owner.pointee.unknownRequests - recent
+        // The tracepoint tier cannot see a request dropped by tcp_req_err (an
+        // ICMP error for its SYN-ACK): any queued request may be gone, so a
+        // request-queue shortfall is not asserted there (an excess still is).
+        let lowRequests = observesFunctions
+            ? owner.pointee.requests - owner.pointee.mayHaveLeft - owner.pointee.unknownRequests - recent
+            : min(0, owner.pointee.requests)
         let highRequests = owner.pointee.requests + owner.pointee.mayRemain
         let children = owner.pointee.children
         let inFlight = Int64(event.queues.acceptsInFlight)

@@ -81,7 +81,7 @@ extension ModelCore {
         switch kind {
         case .listenStart, .listenStop, .snapshotListener: .listen
         case .syn, .connRequestDone, .drop: .syn
-        case .requestCreated, .requestQueued, .synAckRetransmit, .snapshotRequest: .synAck
+        case .requestCreated, .requestQueued, .synAckRetransmit, .snapshotRequest, .requestDropped: .synAck
         case .ack, .rst, .checkRequestDone: .ack
         case .childCreated, .childState, .snapshotChild: .child
         case .accept: .accept

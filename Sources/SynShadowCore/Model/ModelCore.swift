@@ -11,8 +11,13 @@ struct ModelCore: ~Copyable {
     let configuration: ModelConfiguration
     let observesFunctions: Bool
     private let hookMask: UInt32
-    let minimumRetransmitsBeforeExpiry: Int
     let maximumRequestLifetime: UInt64
+    /// The last handshakes that ended by inference (hash of the flow, time):
+    /// a drop of the segment that ended one still concerns the passive open.
+    var recentlyEnded = [(hash: UInt64, time: UInt64)](repeating: (0, 0), count: 64)
+    var recentlyEndedNext = 0
+    /// Sysctls per network namespace, where they differ from the configured ones.
+    var namespaceSettings: [UInt32: KernelSettings] = [:]
     var flows: FlowTable
     var listeners: ListenerTable
     var deadlines = DeadlineQueues()
@@ -61,7 +66,6 @@ struct ModelCore: ~Copyable {
         var mask: UInt32 = 0
         for hook in configuration.tier.hooks { mask |= 1 << UInt32(hook.rawValue) }
         hookMask = mask
-        minimumRetransmitsBeforeExpiry = configuration.minimumRetransmitsBeforeExpiry
         maximumRequestLifetime = configuration.maximumRequestLifetime
         var generator = SystemRandomNumberGenerator()
         flows = FlowTable(limit: configuration.maximumFlows, seed: configuration.hashSeed ?? generator.next())
@@ -89,6 +93,7 @@ struct ModelCore: ~Copyable {
         case .snapshotListener: onSnapshotListener(event)
         case .snapshotRequest: onSnapshotRequest(event)
         case .snapshotChild: onSnapshotChild(event)
+        case .requestDropped: onRequestDropped(event)
         case .syn: onSYN(event)
         case .connRequestDone: onConnRequestDone(event)
         case .requestCreated: onRequestCreated(event)
@@ -184,6 +189,7 @@ struct ModelCore: ~Copyable {
         statistics.unmatchedSegments = tallies.unmatchedSegments
         statistics.unattributedEvents = tallies.unattributedEvents
         statistics.teardownSegments = tallies.teardownSegments
+        statistics.vanishedRequests = tallies.vanishedRequests
         statistics.undecidedFlows = undecidedFlows
         statistics.settleWait = settleWait
         statistics.trackedFlows = flows.count

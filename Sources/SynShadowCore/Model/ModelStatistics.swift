@@ -29,6 +29,9 @@ public struct ModelStatistics: Sendable, Hashable, Codable {
     /// Segments the kernel dropped at a listener that belong to no passive
     /// open (a FIN, ACK or RST after the connection's child is gone).
     public var teardownSegments: UInt64 = 0
+    /// Requests that left the queue without a trace the tier sees (the
+    /// tracepoint tier cannot see tcp_req_err on an ICMP error): unjudged.
+    public var vanishedRequests: UInt64 = 0
     /// Flows dropped without a verdict because a function tier never
     /// reported the return that decides them (a missed kretprobe, say).
     public var undecidedFlows: UInt64 = 0

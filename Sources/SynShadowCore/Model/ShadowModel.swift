@@ -72,6 +72,18 @@ public final class ShadowModel {
     /// The claims counted since `startCounterLedger`, nil before.
     public var counterLedger: CounterLedger? { core.ledger }
 
+    /// The sysctls of network namespace `netns`, as read from inside it: its
+    /// listeners are judged by them from now on (the configured settings
+    /// stand for namespaces never named here).
+    public func setKernelSettings(_ settings: KernelSettings, forNamespace netns: UInt32) {
+        core.namespaceSettings[netns] = settings
+    }
+
+    /// The sysctls the model judges namespace `netns` by.
+    public func kernelSettings(forNamespace netns: UInt32) -> KernelSettings {
+        core.namespaceSettings[netns] ?? core.configuration.kernel
+    }
+
     /// Counters of events, findings, loss and eviction.
     public var statistics: ModelStatistics { core.statistics }
 

@@ -18,4 +18,5 @@ struct Tallies {
     var unmatchedSegments: UInt64 = 0
     var unattributedEvents: UInt64 = 0
     var teardownSegments: UInt64 = 0
+    var vanishedRequests: UInt64 = 0
 }

@@ -43,6 +43,8 @@ public enum Replay {
             case .clock(let timestamp):
                 feed.advance(to: timestamp)
                 collect()
+            case .namespaceSettings(let netns, let settings):
+                model.setKernelSettings(settings, forNamespace: netns)
             case .end:
                 break
             }

@@ -144,6 +144,16 @@ public final class TraceFileReader {
             let timestamp = LittleEndian.load(UInt64.self, from: payload, at: 0)
             input.consume(length)
             return .clock(timestamp: timestamp)
+        case .namespaceSettings:
+            let netns = LittleEndian.load(UInt32.self, from: payload, at: 0)
+            let settings: KernelSettings
+            do {
+                settings = try JSONDecoder().decode(KernelSettings.self, from: Data(payload[8...]))
+            } catch {
+                throw .corrupted(offset: payloadStart, reason: "namespace settings are not valid JSON")
+            }
+            input.consume(length)
+            return .namespaceSettings(netns: netns, settings: settings)
         case .end:
             let summary: TraceSummary
             do {
@@ -179,6 +189,7 @@ public final class TraceFileReader {
         case .loss: valid = length == 16
         case .clock: valid = length == 8
         case .end: valid = length > 0 && length <= TraceFormat.maximumSummarySize
+        case .namespaceSettings: valid = length > 8 && length <= TraceFormat.maximumSettingsSize
         }
         guard valid else {
             throw .corrupted(offset: frameStart, reason: "impossible length \(length) for a \(type.name) frame")
@@ -193,6 +204,7 @@ extension TraceFormat.FrameType {
         case .loss: "loss"
         case .clock: "clock"
         case .end: "end"
+        case .namespaceSettings: "namespace settings"
         }
     }
 }

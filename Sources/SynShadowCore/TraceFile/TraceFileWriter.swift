@@ -85,6 +85,17 @@ public final class TraceFileWriter {
         try writeFrame(.loss, payload)
     }
 
+    /// Records the sysctls of network namespace `netns`, in force for the
+    /// events written after it.
+    public func writeNamespaceSettings(netns: UInt32, settings: KernelSettings) throws(TraceFileError) {
+        var payload: [UInt8] = []
+        LittleEndian.append(netns, to: &payload)
+        LittleEndian.append(UInt32(0), to: &payload)
+        payload += (try? JSONEncoder().encode(settings)).map(Array.init) ?? Array("{}".utf8)
+        try flush()
+        try writeFrame(.namespaceSettings, payload)
+    }
+
     /// Marks that the live model's clock was advanced with no event.
     public func writeClock(_ timestamp: UInt64) throws(TraceFileError) {
         var payload: [UInt8] = []

@@ -6,6 +6,9 @@
 ///     events = payload of N raw 144-byte `struct synshadow_event` records
 ///     loss   = timestamp(u64) count(u64)
 ///     clock  = timestamp(u64)
+///     netns  = inode(u32) reserved(u32) JSON KernelSettings (format 2+): the
+///              sysctls of one network namespace, read from inside it, in
+///              force for the events that follow
 ///     end    = JSON TraceSummary; nothing may follow it
 ///
 /// Integers are little-endian. Lengths are bounded per frame type so a
@@ -17,6 +20,9 @@ enum TraceFormat {
     static let frameHeaderSize = 16
     static let maximumHeaderSize = 1 << 20
     static let maximumSummarySize = 1 << 20
+    static let maximumSettingsSize = 4096
+    /// The oldest format this build reads (1 had no netns frames).
+    static let oldestReadableVersion = 1
     /// Records per event frame the writer emits.
     static let recordsPerFrame = 4096
     /// Accept frames up to twice what this build writes.
@@ -27,6 +33,7 @@ enum TraceFormat {
         case loss = 2
         case clock = 3
         case end = 4
+        case namespaceSettings = 5
     }
 }
 

@@ -3,7 +3,7 @@
 /// for a person to place the events in wall-clock time.
 public struct TraceHeader: Sendable, Equatable {
     /// The trace format this build writes (and the newest it reads).
-    public static let currentFormatVersion = 1
+    public static let currentFormatVersion = 2
 
     public var formatVersion: Int
     /// `SYNSHADOW_ABI_VERSION` of the records.

@@ -24,7 +24,8 @@ public final class CounterWatch {
         self.interval = interval
         let configuration = model.configuration
         check = CounterCrossCheck(
-            counters: CounterCrossCheck.comparableCounters(for: configuration.tier), scope: scope, fault: fault)
+            counters: CounterCrossCheck.comparableCounters(for: configuration.tier), scope: scope,
+            oneSided: CounterCrossCheck.oneSidedCounters(for: configuration.tier), fault: fault)
         eventSkew = configuration.raceWindow
     }
 

@@ -26,8 +26,9 @@ typedef uint64_t ss_u64;
 typedef int64_t ss_s64;
 #endif
 
-/* 2: `accepts_in_flight` (was reserved) and the listener owner's
- * `accepts_in_flight` (was reserved2). Version 1 records still decode. */
+/* 2: `accepts_in_flight` (was reserved), the listener owner's
+ * `accepts_in_flight` (was reserved2), SS_EVENT_REQUEST_DROPPED and
+ * SS_HOOK_REQUEST_ERROR. Version 1 records still decode. */
 #define SYNSHADOW_ABI_VERSION 2
 
 /* What happened. One record kind per step of the passive open. */
@@ -49,7 +50,8 @@ enum synshadow_event_kind {
 	SS_EVENT_SNAPSHOT_LISTENER = 15, /* start-up snapshot: an existing listener */
 	SS_EVENT_SNAPSHOT_REQUEST = 16,	/* start-up snapshot: an existing request sock */
 	SS_EVENT_SNAPSHOT_CHILD = 17,	/* start-up snapshot: a child already in an accept queue */
-	SS_EVENT_KIND_MAX = 18,
+	SS_EVENT_REQUEST_DROPPED = 18,	/* tcp_req_err dropped a request on an ICMP error (function tiers) */
+	SS_EVENT_KIND_MAX = 19,
 };
 
 /* Which probe produced a record; also the index of the per-hook hit counters. */
@@ -70,7 +72,8 @@ enum synshadow_hook {
 	SS_HOOK_CHECK_REQ_ENTRY = 13,
 	SS_HOOK_CHECK_REQ_EXIT = 14,
 	SS_HOOK_CSK_ACCEPT_EXIT = 15,
-	SS_HOOK_MAX = 16,
+	SS_HOOK_REQUEST_ERROR = 16,		/* tcp_req_err entry: an ICMP error for a request */
+	SS_HOOK_MAX = 32,		/* a power of two (the index is masked) */
 };
 
 /* The attach tier a record came from (also the tier requested at load). */
