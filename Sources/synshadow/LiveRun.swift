@@ -143,10 +143,18 @@ struct LiveRun {
         observer?.stopped()
         let counters = tracer.session.counters()
         tracer.close()
+        // The stream is over: every decision is taken, so the closing counters
+        // reading compares totals with nothing left to excuse.
+        func closingCounters() {
+            guard watching, let watch, let reading = try? watch.finalReading() else { return }
+            output.appendLine(json ? counterLines.jsonLine(reading) : counterLines.humanLine(reading))
+            driver.publish(reading.disagreements.map { $0.finding(at: reading.time) })
+        }
         try driver.finish(
             summary: TraceSummary(
                 events: counters.events, lostEvents: counters.lost, endMonotonicNanoseconds: monotonicNanoseconds(),
                 counters: ["filtered": counters.filtered, "correlation_misses": counters.correlationMisses]))
+        closingCounters()
         if exporter != nil { finalSnapshot = snapshot() }
         // The summary waits at most two seconds for a slow reader.
         let written = output.finish(within: 2)

@@ -32,6 +32,23 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Connections per address family in the clean-handshakes scenario.")
     var connections: Int = 1000
 
+    @Option(
+        help: ArgumentHelp(
+            "Run only this scenario (repeatable), e.g. busy-server; all by default.", valueName: "name"))
+    var scenario: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Clean-phase connections of the busy-server scenario (default 20000; the long form is 1000000).",
+            valueName: "n"))
+    var busyConnections: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Write each scenario's events to DIR/<scenario>-<tier>.sst (replay them anywhere; attach them to a report).",
+            valueName: "dir"))
+    var recordDir: String?
+
     @Flag(help: "One JSON object per verdict row.")
     var json = false
 
@@ -52,6 +69,13 @@ struct ValidateCommand: ParsableCommand {
             throw ValidationError("unknown tier '\(tier)': use all, auto, fentry, kprobe or tracepoint")
         }
         if !(1...100_000).contains(connections) { throw ValidationError("--connections must be 1-100000") }
+        if let busyConnections, !(100...10_000_000).contains(busyConnections) {
+            throw ValidationError("--busy-connections must be 100-10000000")
+        }
+        if ValidationSuite.standard().selecting(scenario) == nil {
+            throw ValidationError(
+                "unknown --scenario: use " + ValidationSuite.standard().scenarios.map(\.name).joined(separator: ", "))
+        }
         if let oracleFault, OracleFault(rawValue: oracleFault) == nil {
             throw ValidationError(
                 "unknown --oracle-fault '\(oracleFault)': use " + OracleFault.allCases.map(\.rawValue).joined(separator: ", "))
@@ -65,7 +89,9 @@ struct ValidateCommand: ParsableCommand {
                 records = try GuestRunner(kernel: kernel).validate(
                     arguments: ["--tier", tier, "--connections", String(connections),
                                 "--race-window-ms", String(raceWindowMs ?? 100)]
-                        + (oracleFault.map { ["--oracle-fault", $0] } ?? []),
+                        + (oracleFault.map { ["--oracle-fault", $0] } ?? [])
+                        + scenario.flatMap { ["--scenario", $0] }
+                        + (busyConnections.map { ["--busy-connections", String($0)] } ?? []),
                     console: { Terminal.note("guest: " + $0) })
             } catch {
                 throw ExitCode(Terminal.fail(error, verbose: false))
@@ -84,7 +110,8 @@ struct ValidateCommand: ParsableCommand {
 
     private func runHere() throws -> [VerdictRecord] {
         let release = kernelRelease()
-        let suite = ValidationSuite.standard(connectionsPerFamily: connections)
+        let suite = ValidationSuite.standard(connectionsPerFamily: connections, busyConnections: busyConnections)
+            .selecting(scenario)!
         let tiers: [Tier?] =
             switch tier {
             case "all": Tier.allCases.sorted(by: >)
@@ -96,7 +123,7 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let outcomes = try suite.run(
                     tier: candidate, oracleFault: oracleFault.flatMap(OracleFault.init),
-                    raceWindow: raceWindowMs.map { $0 * 1_000_000 }
+                    raceWindow: raceWindowMs.map { $0 * 1_000_000 }, recordDirectory: recordDir
                 ) {
                     Terminal.note($0)
                 }

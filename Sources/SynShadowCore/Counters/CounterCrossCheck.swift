@@ -114,6 +114,41 @@ public struct CounterCrossCheck: Sendable {
         return reading
     }
 
+    /// The last reading: the stream is over and the model has decided every
+    /// step, so no delay is left to excuse anything. In an exact scope every
+    /// compared counter must equal the model's total since the base (but the
+    /// one-sided ones); in a filtered scope the model must not exceed it.
+    public func finalCompare(kernel: NetstatSnapshot, ledger: CounterLedger?, at time: UInt64) -> CounterReading? {
+        guard let base, let ledger, ledger.cut == baseTime else { return nil }
+        var rows: [CounterReading.Row] = []
+        var disagreements: [CounterDisagreement] = []
+        let total = ledger.total + (fault?.skew ?? CounterClaims())
+        for counter in counters {
+            let kernelDelta = kernel[counter.rawValue] - base[counter.rawValue]
+            let model = total[counter]
+            let ambiguous = ledger.ambiguous[counter]
+            rows.append(CounterReading.Row(counter: counter, kernelDelta: kernelDelta, modelCount: model, ambiguous: ambiguous))
+            guard ledger.doubts == 0 else { continue }
+            // Claims so close to the base that it may hold them go either way.
+            if model - ambiguous > kernelDelta {
+                disagreements.append(
+                    CounterDisagreement(
+                        counter: counter, direction: .modelExceeded, kernelDelta: kernelDelta, modelCount: model,
+                        interval: time &- baseTime))
+            } else if scope.isExact, oneSided[counter] == nil, model < kernelDelta {
+                disagreements.append(
+                    CounterDisagreement(
+                        counter: counter, direction: .modelMissed, kernelDelta: kernelDelta, modelCount: model,
+                        interval: time &- baseTime))
+            }
+        }
+        return CounterReading(
+            status: .final, time: time, since: baseTime, interval: time &- (previous?.time ?? baseTime), scope: scope,
+            rows: rows, disagreements: disagreements,
+            reason: ledger.doubts == 0 ? nil : "the model was uncertain \(ledger.doubts) time(s) since the base",
+            restartsLedger: false)
+    }
+
     private mutating func rebase(
         _ kernel: NetstatSnapshot, at time: UInt64, status: CounterReading.Status, reason: String?,
         rows: [CounterReading.Row]

@@ -11,6 +11,10 @@ public struct CounterReading: Sendable {
         /// The model was uncertain since the base (loss, eviction, withheld
         /// inference): nothing asserted, a new base was taken.
         case withheld
+        /// The run's last reading, after the stream ended and every decision
+        /// was taken: totals since the base, compared as they are (equal, in
+        /// an exact scope; model <= kernel otherwise).
+        case final
     }
 
     /// Kernel delta and model count of one counter since the base.

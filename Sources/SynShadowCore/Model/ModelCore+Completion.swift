@@ -43,6 +43,18 @@ extension ModelCore {
             } else {
                 ackForUnknownFlow(event, key: key, hash: hash)
             }
+        case .ackReceived where !observesFunctions:
+            // Tracepoint tier: another segment of the flow reached the
+            // listener, so the previous ACK made no child (a child would have
+            // taken it; a flow's segments are processed one after the
+            // other). Decide that ACK now — each one moves the counters —
+            // and follow this one.
+            resolveACKWithoutChild(found, exit: nil)
+            if flows.record(found).pointee.state == .requestQueued {
+                beginACK(found, event)
+            } else {
+                tallies.unmatchedSegments &+= 1
+            }
         case .ackReceived, .synReceived, .childQueued, .accepted, .free:
             // A resent ACK, or a segment that reached the listener late.
             tallies.unmatchedSegments &+= 1

@@ -133,13 +133,11 @@ extension ModelCore {
         let key = flow.pointee.key
         let stepEvidence = flowEvidence(flow)
         if owner.pointee.limitKnown && accept > limit {
+            // The cookie itself was valid: cookie_v4_check counted it in
+            // SyncookiesRecv before syn_recv_sock overflowed.
             report(.ackDroppedAcceptQueueFull, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
-                evidence: { [stepEvidence] }) {
-                "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit))"
-            }
-            // The cookie itself was valid: cookie_v4_check counted it before syn_recv_sock overflowed.
-            if ledger?.netns == owner.pointee.netns, !isOld(flow) {
-                ledger?.claim([.syncookiesReceived], at: flow.pointee.stepTime)
+                alsoCounts: [.syncookiesReceived], evidence: { [stepEvidence] }) {
+                "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit)); its cookie was valid"
             }
         } else if flow.pointee.flags.contains(.cookieFailed) {
             // The kernel counts every failed ACK; the flow is reported once.

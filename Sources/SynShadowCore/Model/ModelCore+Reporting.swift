@@ -5,12 +5,13 @@
 extension ModelCore {
     mutating func report(
         _ kind: FindingKind, listener slot: UInt32?, flow key: FlowKey?, flowIsOld: Bool = false,
-        claimsAbsence: Bool? = nil, step: HandshakeStep? = nil, evidence: () -> [Evidence],
-        explanation: () -> String
+        claimsAbsence: Bool? = nil, step: HandshakeStep? = nil, alsoCounts extraCounters: [KernelCounter] = [],
+        evidence: () -> [Evidence], explanation: () -> String
     ) {
+        let counters = kind.counters + extraCounters
         tallies.findings[Int(kind.rawValue)] &+= 1
         if let slot { activity.noteFinding(slot, kind) }
-        let countsInLedger = !kind.counters.isEmpty && ledger != nil
+        let countsInLedger = !counters.isEmpty && ledger != nil
             && ledger?.netns == (slot.map { listener($0).pointee.netns } ?? key?.netns)
         // A claim that something did not happen needs every event of the flow.
         if (claimsAbsence ?? kind.requiresCompleteStream) && flowIsOld {
@@ -20,7 +21,7 @@ extension ModelCore {
             return
         }
         // Counted even past the per-listener limit: the claim stands, only its text is spared.
-        if countsInLedger { ledger?.claim(kind.counters, at: evidence().first?.timestamp ?? now) }
+        if countsInLedger { ledger?.claim(counters, at: evidence().first?.timestamp ?? now) }
         if kind.category == .divergence, let slot, listener(slot).pointee.isResyncing {
             tallies.suppressed &+= 1
             return
@@ -35,10 +36,11 @@ extension ModelCore {
             if globalFindingCounts[index] >= limit { withinLimit = false } else { globalFindingCounts[index] += 1 }
         }
         if withinLimit {
-            let finding = Finding(
+            var finding = Finding(
                 kind: kind, step: step, timestamp: now, listener: slot.map { summary(of: $0) },
                 flow: key.map { FlowSummary($0) }, evidence: evidence(),
                 explanation: explanation() + "; " + kind.action)
+            finding.counters = counters
             held.append(finding)
             tallies.reported &+= 1
         } else {

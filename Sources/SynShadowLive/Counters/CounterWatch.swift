@@ -29,6 +29,13 @@ public final class CounterWatch {
         eventSkew = configuration.raceWindow
     }
 
+    /// The closing reading, once the stream has ended and the model has
+    /// decided everything (nil before any base).
+    public func finalReading() throws(SessionError) -> CounterReading? {
+        let time = monotonicNanoseconds()
+        return check.finalCompare(kernel: try source.read(), ledger: model.counterLedger, at: time)
+    }
+
     /// Reads and compares when a reading is due; call right after a drain.
     public func poll() throws(SessionError) -> CounterReading? {
         let time = monotonicNanoseconds()

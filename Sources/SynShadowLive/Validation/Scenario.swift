@@ -20,6 +20,9 @@ public final class ScenarioContext {
     /// emulation, where the kernel runs tens of times slower.
     public let raceWindow: UInt64?
     private let collector = CollectingConsumer()
+    /// Where each scenario's events are written as a trace file (`validate
+    /// --record-dir`): what a bug report about a row needs.
+    public var recordDirectory: String?
 
     init(tracer: LiveTracer, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil) {
         self.tracer = tracer
@@ -51,6 +54,25 @@ public final class ScenarioContext {
     }
 
     public var lostEvents: UInt64 { collector.lost }
+
+    /// Writes a scenario's events, with the sysctls it ran under, to
+    /// `recordDirectory/<scenario>-<tier>.sst` (replayable anywhere).
+    func keep(_ events: [KernelEvent], of scenario: String, settings: KernelSettings, end: UInt64) {
+        guard let recordDirectory else { return }
+        let path = "\(recordDirectory)/\(scenario)-\(tier.name).sst"
+        let header = TraceHeader(
+            kernelRelease: kernelRelease(), tier: tier, hostName: "validate",
+            clockOrigin: ClockOrigin(monotonicNanoseconds: events.first?.timestamp ?? 0, wallClockNanoseconds: 0),
+            dropReasons: tracer.session.dropReasonTable(), kernelSettings: settings, recorder: "synshadow validate")
+        do {
+            let writer = try TraceFileWriter(path: path, header: header)
+            for event in events { try writer.write(event) }
+            try writer.writeClock(end)
+            try writer.finish(summary: TraceSummary(events: UInt64(events.count), lostEvents: 0))
+        } catch {
+            print("synshadow: validate: could not write \(path): \(error)")
+        }
+    }
 
     /// The oracle: runs a fresh shadow model over one scenario's events, as
     /// the live tracer would have, and returns its findings. `settings` are

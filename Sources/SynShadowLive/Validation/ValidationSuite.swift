@@ -19,7 +19,10 @@ public struct ValidationSuite {
     ///   - connectionsPerFamily: clean-handshakes' connections per address family.
     ///   - scale: multiplies clean-load's 100,000 connections; nil follows
     ///     `connectionsPerFamily / 1000`, so a guest's `--connections 50` runs 5,000.
-    public static func standard(connectionsPerFamily: Int = 1000, scale: Double? = nil) -> ValidationSuite {
+    ///   - busyConnections: busy-server's clean-phase connections; nil scales 20,000 the same way.
+    public static func standard(
+        connectionsPerFamily: Int = 1000, scale: Double? = nil, busyConnections: Int? = nil
+    ) -> ValidationSuite {
         let loadScale = scale ?? Double(connectionsPerFamily) / 1000
         // (scenario, whether it needs the scripted peer's TUN device)
         let ordered: [(any Scenario, Bool)] = [
@@ -34,6 +37,7 @@ public struct ValidationSuite {
             (SlowAccept(), false), (FastOpen(), false), (ManyListeners(), false),
             (HandshakeExpiry(), true),
             (CleanLoad(connections: max(1, Int((100_000 * loadScale).rounded()))), false),
+            (BusyServer(connections: busyConnections ?? max(100, Int((20_000 * loadScale).rounded()))), false),
         ]
         let hasPeer = PeerTestbed.isSupported
         var suite = ValidationSuite(scenarios: [])
@@ -47,10 +51,21 @@ public struct ValidationSuite {
         return suite
     }
 
+    /// Only the scenarios named (all when `names` is empty); nil when one
+    /// of the names is unknown.
+    public func selecting(_ names: [String]) -> ValidationSuite? {
+        guard !names.isEmpty else { return self }
+        let known = Set(scenarios.map(\.name)).union(unavailable.map(\.scenario))
+        guard names.allSatisfy(known.contains) else { return nil }
+        return ValidationSuite(
+            scenarios: scenarios.filter { names.contains($0.name) },
+            unavailable: unavailable.filter { names.contains($0.scenario) })
+    }
+
     /// Runs every scenario under `tier` (nil: the richest that loads);
     /// `oracleFault` feeds the oracle a wrong fact on purpose.
     public func run(
-        tier: Tier?, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil,
+        tier: Tier?, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil, recordDirectory: String? = nil,
         progress: (String) -> Void = { _ in }
     ) throws -> [ScenarioOutcome] {
         let tracer = try LiveTracer(configuration: .init(tier: tier))
@@ -58,6 +73,7 @@ public struct ValidationSuite {
         progress(tracer.selection.summary)
         for (scenario, reason) in unavailable { progress("not running \(scenario): \(reason)") }
         let context = ScenarioContext(tracer: tracer, oracleFault: oracleFault, raceWindow: raceWindow)
+        context.recordDirectory = recordDirectory
         _ = try tracer.start(into: CollectingConsumer())
         var outcomes: [ScenarioOutcome] = []
         for scenario in scenarios {

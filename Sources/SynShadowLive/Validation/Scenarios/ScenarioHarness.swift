@@ -50,7 +50,9 @@ final class ScenarioHarness {
         let after = try sandbox.counters()
         let settings = try sandbox.run { KernelSettingsReader.current() }
         let events = context.takeEvents(netns: sandbox.inode)
-        let findings = context.findings(for: events, settings: settings, end: monotonicNanoseconds(), adjust: adjust)
+        let end = monotonicNanoseconds()
+        let findings = context.findings(for: events, settings: settings, end: end, adjust: adjust)
+        context.keep(events, of: outcome.scenario, settings: settings, end: end)
         outcome.connections = connections
         outcome.events = events.count
         outcome.counterDeltas = after.delta(since: before)

@@ -1,0 +1,175 @@
+import SynShadowCore
+import Testing
+
+/// One test per false or missing finding seen on busy servers (trust issue
+/// 14): each failed before its fix.
+@Suite struct TrustRegressionTests {
+    /// A backlog-0 listener whose one queued child fills its accept queue.
+    func fullListener(_ tier: Tier, syncookies: Int = 1) -> EventScript {
+        var script = EventScript(tier: tier)
+        script.backlog = 0
+        script.listen()
+        let first = Fixtures.flow(clientPort: 39_999)
+        script.syn(first)
+        let request = script.queueRequest(first)
+        script.ack(first, request: request)
+        script.child(first, request: request)
+        return script
+    }
+
+    func configuration(_ tier: Tier, syncookies: Int = 1) -> ModelConfiguration {
+        ModelConfiguration(tier: tier, kernel: KernelSettings(syncookies: syncookies, abortOnOverflow: false))
+    }
+
+    /// Item 5: every ACK of a request that meets a full accept queue moves
+    /// ListenOverflows and ListenDrops; the client's data segment, a
+    /// millisecond later, arrived before the settle window decided the first
+    /// ACK and was taken for a duplicate (one drop undercounted per flow).
+    @Test func eachACKThatMeetsAFullAcceptQueueIsCounted() {
+        var script = EventScript(tier: .tracepoint)
+        script.backlog = 1
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        let request = script.queueRequest(flow)
+        // Two children fill the accept queue (2 > 1) meanwhile.
+        for port in UInt16(30_000)..<30_002 {
+            let other = Fixtures.flow(clientPort: port)
+            script.syn(other)
+            let otherRequest = script.queueRequest(other)
+            script.ack(other, request: otherRequest)
+            script.child(other, request: otherRequest)
+        }
+        script.ack(flow, request: request)
+        script.wait(Fixtures.millisecond)
+        script.ack(flow, request: request)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.ackDroppedAcceptQueueFull) == 2, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
+    func fullRequestQueue() -> EventScript {
+        var script = EventScript(tier: .tracepoint)
+        script.backlog = 1
+        script.listen()
+        let queued = Fixtures.flow(clientPort: 30_000)
+        script.syn(queued)
+        script.queueRequest(queued)
+        script.syn(Fixtures.flow())
+        script.wait(Fixtures.second / 2)
+        return script
+    }
+
+    /// Item 5: a syncookie ACK on a full accept queue moves SyncookiesRecv
+    /// (the cookie was valid) as well as the overflow counters, and so does
+    /// each later segment of the flow.
+    @Test func cookieACKsOnAFullAcceptQueueClaimSyncookiesRecvEachTime() {
+        var script = EventScript(tier: .tracepoint)
+        script.backlog = 1
+        script.listen()
+        let flow = Fixtures.flow()
+        script.requests = 1
+        script.syn(flow)
+        script.cookieWithRequestBuilt(flow)
+        script.children = 2
+        script.wait(Fixtures.millisecond)
+        script.ack(flow)
+        script.wait(Fixtures.millisecond)
+        script.ack(flow)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        let drops = run.findings.filter { $0.kind == .ackDroppedAcceptQueueFull }
+        #expect(drops.count == 2, "\(run.summary)")
+        #expect(drops.allSatisfy { $0.counters.contains(.syncookiesReceived) })
+    }
+
+    /// Item 6: a namespace is judged with its own sysctls: with cookies off
+    /// there, a SYN on a full request queue is dropped, not a syncookie.
+    @Test func eachNamespaceIsJudgedWithItsOwnSysctls() {
+        let script = fullRequestQueue()
+        let model = ShadowModel(configuration: ModelConfiguration(tier: .tracepoint, kernel: KernelSettings(syncookies: 1)))
+        model.setKernelSettings(KernelSettings(syncookies: 0), forNamespace: Fixtures.netns)
+        model.process(contentsOf: script.events)
+        model.finish()
+        let kinds = model.takeFindings().map(\.kind)
+        #expect(kinds == [.synDroppedRequestQueueFull], "\(kinds)")
+        let host = ModelRun(script.events, configuration: ModelConfiguration(tier: .tracepoint, kernel: KernelSettings(syncookies: 1)))
+        #expect(host.findings.map(\.kind) == [.syncookieSent], "with the host's settings it would be a cookie")
+    }
+
+    @Test func namespaceSettingsTravelInTheTrace() throws {
+        let writer = try TraceFileWriter(header: TraceFileTests.header)
+        try writer.writeNamespaceSettings(netns: 77, settings: KernelSettings(syncookies: 0, synAckRetries: 2))
+        try writer.finish(summary: TraceSummary(events: 0, lostEvents: 0))
+        let reader = try TraceFileReader(bytes: writer.bytes)
+        #expect(try reader.next() == .namespaceSettings(netns: 77, settings: KernelSettings(syncookies: 0, synAckRetries: 2)))
+    }
+
+    /// Item 10: a Fast Open child's callback runs before the kernel queues
+    /// it, and it is SYN_RECV until the client's ACK; accept() may come much
+    /// later. No queue-mismatch, and its later close is judged from SYN_RECV
+    /// or ESTABLISHED as it really is.
+    @Test(arguments: [TCPState.established, .synRecv])
+    func fastOpenChildrenAreJudgedAsTheKernelHoldsThem(closedFrom state: TCPState) {
+        var script = EventScript(tier: .tracepoint)
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.emit(.requestCreated, .sockOpsRwndInit, flow: flow)
+        // The figures read in the callback do not hold the child yet.
+        let child = script.newIdentity()
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: flow, child: child, newState: .synRecv)
+        script.children += 1
+        script.wait(50 * Fixtures.millisecond)
+        script.syn(Fixtures.flow(clientPort: 41_000))  // a reading long after: must agree
+        script.wait(30 * Fixtures.millisecond)
+        if state == .established {
+            script.childState(flow, child: child, from: .established, to: .closeWait)
+        } else {
+            script.childClosed(flow, child: child, from: .synRecv)
+        }
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: ModelConfiguration(tier: .tracepoint, kernel: KernelSettings(syncookies: 1)))
+        #expect(run.count(.queueMismatch) == 0, "\(run.summary)")
+        #expect(run.count(.illegalTransition) == 0, "\(run.summary)")
+        #expect(run.count(state == .established ? .childClosedWhileQueued : .childResetWhileQueued) == 1, "\(run.summary)")
+    }
+
+    /// Item 11: the function tiers see tcp_req_err drop a request.
+    @Test func aRequestDroppedByICMPIsReported() throws {
+        var script = EventScript(tier: .fentry)
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        let request = script.queueRequest(flow)
+        script.requests -= 1
+        script.emit(.requestDropped, .requestError, flow: flow, request: request)
+        script.wait(40 * Fixtures.second)
+        script.syn(Fixtures.flow(clientPort: 41_000))
+        let run = ModelRun(script.events, configuration: ModelConfiguration(tier: .fentry))
+        let finding = try #require(run.findings.first { $0.kind == .requestDroppedByICMP })
+        #expect(finding.counters == [.listenDrops])
+        #expect(run.count(.handshakeExpired) == 0 && run.divergences.isEmpty, "\(run.summary)")
+    }
+
+    /// Item 11: the tracepoint tier cannot see it: the request leaves
+    /// without a retransmit, and the model says nothing false (no expiry, no
+    /// queue-mismatch while the kernel's request queue is one short).
+    @Test func aRequestThatVanishesUnseenIsNotJudged() {
+        var script = EventScript(tier: .tracepoint)
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.queueRequest(flow)
+        script.requests -= 1  // killed by an ICMP error no hook sees
+        script.wait(100 * Fixtures.millisecond)
+        script.syn(Fixtures.flow(clientPort: 41_000))
+        script.wait(40 * Fixtures.second)
+        script.syn(Fixtures.flow(clientPort: 41_001))
+        let run = ModelRun(script.events, configuration: ModelConfiguration(tier: .tracepoint, kernel: KernelSettings(syncookies: 1)))
+        #expect(run.count(.handshakeExpired) == 0, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+        #expect(run.statistics.vanishedRequests == 1)
+    }
+}
