@@ -100,8 +100,11 @@ struct Run {
 
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
 
-    /// The synshadow binary built beside this test bundle.
+    /// The synshadow binary built beside this test bundle, or the one
+    /// SYNSHADOW_BINARY names (an installed package, an older build to show
+    /// a regression test failing on it).
     static let binary: String = {
+        if let chosen = ProcessInfo.processInfo.environment["SYNSHADOW_BINARY"], !chosen.isEmpty { return chosen }
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("synshadow").path
     }()

@@ -263,7 +263,17 @@ extension ModelCore {
         let key = flow.pointee.key
         let waited = event.timestamp > flow.pointee.stepTime ? Double(event.timestamp - flow.pointee.stepTime) / 1e6 : 0
         let stepEvidence = flowEvidence(flow)
-        report(kind, listener: flow.pointee.listener, flow: key, evidence: { [stepEvidence, Evidence(event)] }) {
+        // A client that closes within a millisecond of connecting (a load
+        // generator stopping, a health check, a scanner) did not wait for
+        // the server: accepting faster would not have helped.
+        let atOnce = waited < 1
+        report(
+            kind, listener: flow.pointee.listener, flow: key,
+            action: atOnce
+                ? "the client closed right after connecting (a load generator stopping, a health check, a port scan):"
+                    + " nothing to do unless this is frequent" : nil,
+            evidence: { [stepEvidence, Evidence(event)] }
+        ) {
             "child \(FlowSummary(key)) \(what) after \(formatMilliseconds(waited)) ms in the accept queue, before accept()"
         }
     }

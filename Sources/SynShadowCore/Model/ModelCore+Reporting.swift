@@ -6,7 +6,7 @@ extension ModelCore {
     mutating func report(
         _ kind: FindingKind, listener slot: UInt32?, flow key: FlowKey?, flowIsOld: Bool = false,
         claimsAbsence: Bool? = nil, step: HandshakeStep? = nil, alsoCounts extraCounters: [KernelCounter] = [],
-        evidence: () -> [Evidence], explanation: () -> String
+        action: String? = nil, evidence: () -> [Evidence], explanation: () -> String
     ) {
         let counters = kind.counters + extraCounters
         tallies.findings[Int(kind.rawValue)] &+= 1
@@ -39,7 +39,7 @@ extension ModelCore {
             var finding = Finding(
                 kind: kind, step: step, timestamp: now, listener: slot.map { summary(of: $0) },
                 flow: key.map { FlowSummary($0) }, evidence: evidence(),
-                explanation: explanation() + "; " + kind.action)
+                explanation: explanation() + "; " + (action ?? kind.action))
             finding.counters = counters
             held.append(finding)
             tallies.reported &+= 1
