@@ -11,7 +11,7 @@
  *               child established), tracepoints (state changes, SYN-ACK
  *               retransmits, drops, accept() returning).
  *   kprobe / fentry: the function hooks on tcp_v{4,6}_conn_request,
- *               inet_csk_reqsk_queue_hash_add, tcp_check_req and
+ *               inet_csk_reqsk_queue_hash_add, tcp_check_req, cookie_v{4,6}_check and
  *               inet_csk_accept replace the cgroup_skb, TIMEOUT_INIT and
  *               accept-syscall roles; the rest is shared.
  *
@@ -107,6 +107,11 @@ struct last_segment {
 	__u32 netns;
 	__u32 pid;
 	char comm[16];
+	/* The tracepoint tier's last segment on this CPU, to recognise its
+	 * second pass (SS_FLAG_SECOND_PASS, see same_segment_again). */
+	__u64 numbers;
+	__u64 lengths;
+	__u64 armed;
 };
 
 struct {
@@ -692,10 +697,48 @@ static __always_inline bool flow_was_filtered(const struct synshadow_event *e, _
 /* ---- tracepoint tier: cgroup_skb ingress -------------------------------- */
 
 /*
- * Runs for every inbound packet of every socket in the cgroup tree, so it
- * leaves at once unless the packet is for a TCP listener: SYNs, handshake
- * ACKs (a request sock's ACK is filtered on its listener) and RSTs.
+ * When tcp_check_req hands a segment back to the listener (a wrong ACK
+ * number, say), tcp_v{4,6}_rcv runs the listener's filter — and so this
+ * program — a second time for the same skb, at once, on the same CPU, with
+ * nothing in between. The model must not take that for the flow's next
+ * segment. Remembers this segment's signature on this CPU and says whether
+ * it is the previous one again: the same sequence and acknowledgment
+ * numbers, TCP checksum, IP length and ID (IPv4) and skb length, with no
+ * drop in between (a resent copy of a dropped segment follows its drop,
+ * see ss_kfree_skb), and not already matched (the kernel passes a segment
+ * twice at most). `l4` is a constant at each call (20 or 40).
  */
+static __always_inline bool same_segment_again(struct __sk_buff *skb, const __u8 *header, __u32 l4)
+{
+	__u32 zero = 0;
+	struct last_segment *slot = bpf_map_lookup_elem(&last_segment, &zero);
+	__u64 numbers, lengths;
+	bool again;
+
+	if (!slot)
+		return false;
+	numbers = (__u64)*(const __u32 *)(header + l4 + 4) << 32 | *(const __u32 *)(header + l4 + 8);
+	lengths = (__u64)*(const __u16 *)(header + l4 + 16) |
+		  (__u64)*(const __u16 *)(header + (l4 == 20 ? 2 : 4)) << 16 |
+		  (__u64)(l4 == 20 ? *(const __u16 *)(header + 4) : 0) << 32 |
+		  (__u64)(skb->len & 0xffff) << 48;
+	again = slot->armed && slot->numbers == numbers && slot->lengths == lengths;
+	slot->numbers = numbers;
+	slot->lengths = lengths;
+	slot->armed = !again;
+	return again;
+}
+
+/* A drop ends the chance of a second pass (see same_segment_again). */
+static __always_inline void disarm_second_pass(void)
+{
+	__u32 zero = 0;
+	struct last_segment *slot = bpf_map_lookup_elem(&last_segment, &zero);
+
+	if (slot)
+		slot->armed = 0;
+}
+
 SEC("cgroup_skb/ingress")
 int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 {
@@ -704,10 +747,11 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	struct tcp_sock *tp;
 	struct synshadow_event *e;
 	struct sock *sk;
-	__u8 header[60];
+	__u8 header[60] __attribute__((aligned(8)));
 	__u32 l4;
 	__u8 kind;
 	__u8 tcp_flags;
+	bool second_pass;
 
 	if (!bsk || bsk->state != BPF_TCP_LISTEN)
 		return 1;
@@ -733,6 +777,7 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 		return 1;
 	}
 	tcp_flags = header[l4 + 13];
+	second_pass = l4 == 20 ? same_segment_again(skb, header, 20) : same_segment_again(skb, header, 40);
 	if (tcp_flags & TCPF_RST)
 		kind = SS_EVENT_RST;
 	else if ((tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)
@@ -757,6 +802,8 @@ int ss_cgroup_skb_ingress(struct __sk_buff *skb)
 	e->remote_port = ((__u16)header[l4] << 8) | header[l4 + 1];
 	e->local_port = ((__u16)header[l4 + 2] << 8) | header[l4 + 3];
 	e->tcp_flags = tcp_flags;
+	if (second_pass)
+		e->flags |= SS_FLAG_SECOND_PASS;
 	if (!flow_address_wanted(e) || !listener_owner_wanted((__u64)tp, e->local_port)) {
 		note_filtered_flow(e, sk->__sk_common.skc_net.net->net_cookie);
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
@@ -1038,6 +1085,15 @@ static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bo
 	queued = bpf_map_lookup_elem(&queued_children, &sk);
 	if (!queued)
 		return 0;
+	/* accept() may take a child from the queue on another CPU before
+	 * PASSIVE_ESTABLISHED, on this one, has put it in queued_children (the
+	 * child is queued first): accept's exit then had nothing to forget.
+	 * A child the application holds is grafted to a socket; a queued one
+	 * never is. */
+	if (BPF_CORE_READ((struct sock *)sk, sk_socket)) {
+		bpf_map_delete_elem(&queued_children, &sk);
+		return 0;
+	}
 	if (!ports_known) {
 		sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 		dport = bpf_ntohs(BPF_CORE_READ((struct sock *)sk, __sk_common.skc_dport));
@@ -1130,6 +1186,7 @@ int ss_kfree_skb(void *args)
 
 	if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
 		return 0;
+	disarm_second_pass();
 	skb = BPF_CORE_READ(raw, skbaddr);
 	sk = kfree_skb_rx_sk(args);
 	if (!sk)
@@ -1502,6 +1559,55 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 	event_submit(e);
 }
 
+/*
+ * cookie_v{4,6}_check(listener, skb): every non-SYN segment that reaches a
+ * listener itself — no request sock matched it — passes here. With a
+ * recent SYN overflow and a valid cookie it counts SyncookiesRecv and
+ * returns the child, or NULL when the child could not be made (a full
+ * accept queue: ListenOverflows); otherwise it returns the listener
+ * (cookie invalid: SyncookiesFailed; or not checked at all).
+ */
+static __always_inline void on_cookie_check_entry(const struct sock *sk, const struct sk_buff *skb, bool v6_hook)
+{
+	struct synshadow_event *e;
+
+	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
+		return;
+	e = event_reserve_in_task(SS_EVENT_ACK, SS_HOOK_COOKIE_CHECK_ENTRY);
+	if (!e)
+		return;
+	if (!fill_tuple_from_skb(e, skb) || (e->tcp_flags & (TCPF_RST | TCPF_SYN)) || !(e->tcp_flags & TCPF_ACK) ||
+	    !flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	fill_listener(e, sk);
+	remember_segment(e, sock_netns_cookie(sk));
+	event_submit(e);
+}
+
+static __always_inline void on_cookie_check_exit(const struct sock *sk, const struct sk_buff *skb, __u64 ret,
+						 bool v6_hook)
+{
+	struct synshadow_event *e;
+
+	if ((v6_hook && skb_is_ipv4(skb)) || !listener_wanted(sk))
+		return;
+	e = event_reserve_in_task(SS_EVENT_COOKIE_CHECK_DONE, SS_HOOK_COOKIE_CHECK_EXIT);
+	if (!e)
+		return;
+	if (!fill_tuple_from_skb(e, skb) || (e->tcp_flags & (TCPF_RST | TCPF_SYN)) || !(e->tcp_flags & TCPF_ACK) ||
+	    !flow_address_wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	fill_listener(e, sk);
+	e->result = ret;
+	if (ret && ret != (__u64)sk)
+		e->child = ret;
+	event_submit(e);
+}
+
 static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 {
 	struct synshadow_event *e;
@@ -1597,6 +1703,38 @@ int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct re
 
 	bpf_get_func_ret(ctx, &ret);
 	on_check_req_exit(sk, skb, req, fastopen, ret);
+	return 0;
+}
+
+SEC("fentry/cookie_v4_check")
+int BPF_PROG(ss_fentry_cookie_v4_check, struct sock *sk, struct sk_buff *skb)
+{
+	RETURN_IF_IDLE(0);
+	on_cookie_check_entry(sk, skb, false);
+	return 0;
+}
+
+SEC("fexit/cookie_v4_check")
+int BPF_PROG(ss_fexit_cookie_v4_check, struct sock *sk, struct sk_buff *skb, struct sock *ret)
+{
+	RETURN_IF_IDLE(0);
+	on_cookie_check_exit(sk, skb, (__u64)ret, false);
+	return 0;
+}
+
+SEC("fentry/cookie_v6_check")
+int BPF_PROG(ss_fentry_cookie_v6_check, struct sock *sk, struct sk_buff *skb)
+{
+	RETURN_IF_IDLE(0);
+	on_cookie_check_entry(sk, skb, true);
+	return 0;
+}
+
+SEC("fexit/cookie_v6_check")
+int BPF_PROG(ss_fexit_cookie_v6_check, struct sock *sk, struct sk_buff *skb, struct sock *ret)
+{
+	RETURN_IF_IDLE(0);
+	on_cookie_check_exit(sk, skb, (__u64)ret, true);
 	return 0;
 }
 
@@ -1722,6 +1860,46 @@ int BPF_KRETPROBE(ss_kretprobe_check_req, void *ret)
 	if (take_entry_args(SS_HOOK_CHECK_REQ_ENTRY, &args))
 		on_check_req_exit((struct sock *)args.sk, (struct sk_buff *)args.skb,
 				  (struct request_sock *)args.req, args.fastopen, (__u64)ret);
+	return 0;
+}
+
+SEC("kprobe/cookie_v4_check")
+int BPF_KPROBE(ss_kprobe_cookie_v4_check, struct sock *sk, struct sk_buff *skb)
+{
+	RETURN_IF_IDLE(0);
+	on_cookie_check_entry(sk, skb, false);
+	save_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/cookie_v4_check")
+int BPF_KRETPROBE(ss_kretprobe_cookie_v4_check, void *ret)
+{
+	RETURN_IF_IDLE(0);
+	struct entry_args args;
+
+	if (take_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, &args))
+		on_cookie_check_exit((struct sock *)args.sk, (struct sk_buff *)args.skb, (__u64)ret, false);
+	return 0;
+}
+
+SEC("kprobe/cookie_v6_check")
+int BPF_KPROBE(ss_kprobe_cookie_v6_check, struct sock *sk, struct sk_buff *skb)
+{
+	RETURN_IF_IDLE(0);
+	on_cookie_check_entry(sk, skb, true);
+	save_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/cookie_v6_check")
+int BPF_KRETPROBE(ss_kretprobe_cookie_v6_check, void *ret)
+{
+	RETURN_IF_IDLE(0);
+	struct entry_args args;
+
+	if (take_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, &args))
+		on_cookie_check_exit((struct sock *)args.sk, (struct sk_buff *)args.skb, (__u64)ret, true);
 	return 0;
 }
 

@@ -9,7 +9,8 @@ import SynShadowCore
 /// this kernel, by running a small loopback handshake of its own that walks
 /// each step: listen, SYN, request built and hashed, handshake ACK (held back
 /// by TCP_DEFER_ACCEPT so the SYN-ACK is retransmitted), an embryonic reset,
-/// a child closed while queued, accept(), and the listener closing.
+/// a child closed while queued, an ACK no request matches (it reaches the
+/// listener itself: the syncookie check), accept(), and the listener closing.
 /// A hook that stays silent is a loud failure naming it.
 ///
 /// It runs in a private network namespace of its own: it works wherever
@@ -86,6 +87,9 @@ public final class SelfCheck {
             try closing.send([0x21])
             closing.close()
 
+            // D: an ACK for no connection at all, through a raw socket.
+            try sandbox.run { try self.sendStrayACK() }
+
             let deadline = monotonicNanoseconds() + 6_000_000_000
             while session.counters().hits(.retransmitSynAck) == 0, monotonicNanoseconds() < deadline {
                 try drain()
@@ -124,6 +128,30 @@ public final class SelfCheck {
             return outcome
         }
         return Report(outcomes: outcomes, milliseconds: Int((monotonicNanoseconds() - started) / 1_000_000))
+    }
+
+    /// A bare ACK to the listener from a port nobody uses: no request sock
+    /// matches it, so it reaches the listener itself (cookie_v4_check, then a
+    /// RST back to nobody).
+    private func sendStrayACK() throws {
+        let loopback = PeerAddress("127.0.0.1")!
+        let segment = TCPSegment(
+            from: PeerEndpoint(address: loopback, port: port == 65_535 ? 65_534 : port &+ 1),
+            to: PeerEndpoint(address: loopback, port: port),
+            sequenceNumber: 0x5353_0001, acknowledgmentNumber: 0x5353_0002, flags: .ack)
+        let packet = segment.packet
+        let raw = Glibc.socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_RAW))
+        guard raw >= 0 else { throw TCPSocket.Failure(call: "socket(SOCK_RAW) for the stray ACK", code: errno) }
+        defer { Glibc.close(raw) }
+        var destination = sockaddr_in()
+        destination.sin_family = sa_family_t(AF_INET)
+        destination.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let sent = withUnsafePointer(to: &destination) { address in
+            address.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(raw, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard sent == packet.count else { throw TCPSocket.Failure(call: "sendto (stray ACK)", code: errno) }
     }
 
     private func allFired(_ counters: KernelCounters, tier: Tier) -> Bool {

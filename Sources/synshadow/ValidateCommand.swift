@@ -92,6 +92,7 @@ struct ValidateCommand: ParsableCommand {
                         + (oracleFault.map { ["--oracle-fault", $0] } ?? [])
                         + scenario.flatMap { ["--scenario", $0] }
                         + (busyConnections.map { ["--busy-connections", String($0)] } ?? []),
+                    recordDirectory: recordDir,
                     console: { Terminal.note("guest: " + $0) })
             } catch {
                 throw ExitCode(Terminal.fail(error, verbose: false))

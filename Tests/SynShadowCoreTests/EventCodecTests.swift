@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func unknownVersionIsRejected() {
-        #expect(throws: EventDecodingError.unsupportedVersion(3)) { try decode(handWrittenRecord(version: 3)) }
+        #expect(throws: EventDecodingError.unsupportedVersion(4)) { try decode(handWrittenRecord(version: 4)) }
         #expect(throws: EventDecodingError.unsupportedVersion(0)) { try decode(handWrittenRecord(version: 0)) }
     }
 
@@ -126,10 +126,10 @@ import Testing
     }
 
     @Test func unknownKindAndHookAreRejected() {
-        for kind: UInt8 in [0, 19, 200, 255] {
+        for kind: UInt8 in [0, 20, 200, 255] {
             #expect(throws: EventDecodingError.unknownKind(kind)) { try decode(handWrittenRecord(kind: kind)) }
         }
-        for hook: UInt8 in [17, 99, 255] {
+        for hook: UInt8 in [19, 99, 255] {
             #expect(throws: EventDecodingError.unknownHook(hook)) { try decode(handWrittenRecord(hook: hook)) }
         }
     }

@@ -172,4 +172,85 @@ import Testing
         #expect(run.divergences.isEmpty, "\(run.summary)")
         #expect(run.statistics.vanishedRequests == 1)
     }
+
+    /// A wrong-numbered ACK passes the listener's cgroup_skb filter twice
+    /// (tcp_check_req hands it back; tcp_v4_rcv filters it again on the
+    /// listener). Taking the second pass for the flow's next segment gave a
+    /// second, false verdict on one ACK (ack-ignored ×2 in handshake-resets,
+    /// host and guests). The BPF side flags the second pass.
+    @Test func aSegmentHandedBackToTheListenerIsOneACK() {
+        var script = EventScript(tier: .tracepoint)
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.queueRequest(flow)
+        script.ack(flow)
+        script.emit(.ack, .cgroupSkbIngress, flow: flow, tcpFlags: 0x10, flags: .secondPass)
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: 0)
+        script.wait(200 * Fixtures.millisecond)
+        script.ack(flow)
+        script.child(flow)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.ackRejected) == 1, "\(run.summary)")
+        #expect(run.count(.ackIgnored) == 0 && run.count(.ackDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
+    /// The second pass proves the ACK's number was wrong (checked before the
+    /// accept queue): on a full queue it is no overflow, and claims none.
+    @Test func aSegmentHandedBackOnAFullAcceptQueueIsNoOverflow() {
+        var script = EventScript(tier: .tracepoint)
+        script.backlog = 1
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.queueRequest(flow)
+        for port in UInt16(30_000)..<30_002 {
+            let other = Fixtures.flow(clientPort: port)
+            script.syn(other)
+            let otherRequest = script.queueRequest(other)
+            script.ack(other, request: otherRequest)
+            script.child(other, request: otherRequest)
+        }
+        script.ack(flow)
+        script.emit(.ack, .cgroupSkbIngress, flow: flow, tcpFlags: 0x10, flags: .secondPass)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.ackRejected) == 1, "\(run.summary)")
+        #expect(run.count(.ackDroppedAcceptQueueFull) == 0, "\(run.summary)")
+    }
+
+    /// Function tiers: a syncookie ACK that met a full accept queue never
+    /// reached tcp_check_req, so the model never saw it, and the busy-server
+    /// check in the 6.1/6.12 guests found ListenOverflows, ListenDrops and
+    /// SyncookiesRecv short by the same count. cookie_v{4,6}_check's entry
+    /// and return now decide it.
+    @Test(arguments: [Tier.fentry, .kprobe])
+    func aCookieACKOnAFullAcceptQueueIsSeenByTheFunctionTiers(tier: Tier) throws {
+        var script = EventScript(tier: tier)
+        script.backlog = 1
+        script.listen()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.cookieWithRequestBuilt(flow)
+        for port in UInt16(30_000)..<30_002 {
+            let other = Fixtures.flow(clientPort: port)
+            script.syn(other)
+            let otherRequest = script.queueRequest(other)
+            script.ack(other, request: otherRequest)
+            script.child(other, request: otherRequest)
+        }
+        script.emit(.ack, .cookieCheckEntry, flow: flow, tcpFlags: 0x10)
+        script.emit(.cookieCheckDone, .cookieCheckExit, flow: flow, result: 0, tcpFlags: 0x10)
+        // A second ACK from the client, this time with a failing cookie.
+        script.emit(.ack, .cookieCheckEntry, flow: flow, tcpFlags: 0x10)
+        script.emit(.cookieCheckDone, .cookieCheckExit, flow: flow, result: Int64(bitPattern: script.listenerID), tcpFlags: 0x10)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(tier))
+        let dropped = try #require(run.findings.first { $0.kind == .ackDroppedAcceptQueueFull }, "\(run.summary)")
+        #expect(Set(dropped.counters) == [.listenOverflows, .listenDrops, .syncookiesReceived])
+        #expect(run.count(.syncookieFailed) == 1, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
 }

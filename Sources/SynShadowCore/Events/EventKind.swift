@@ -20,6 +20,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
     case snapshotRequest = 16
     case snapshotChild = 17
     case requestDropped = 18
+    case cookieCheckDone = 19
 
     /// Stable lower-case name used in JSON and human output.
     public var name: String {
@@ -42,6 +43,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
         case .snapshotRequest: "snapshot_request"
         case .snapshotChild: "snapshot_child"
         case .requestDropped: "request_dropped"
+        case .cookieCheckDone: "cookie_check_done"
         }
     }
 

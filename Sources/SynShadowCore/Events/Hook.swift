@@ -20,6 +20,8 @@ public enum Hook: UInt8, Sendable, CaseIterable, Codable {
     case checkRequestExit = 14
     case acceptExit = 15
     case requestError = 16
+    case cookieCheckEntry = 17
+    case cookieCheckExit = 18
 
     /// The kernel hook, as a person looks it up.
     public var name: String {
@@ -41,6 +43,8 @@ public enum Hook: UInt8, Sendable, CaseIterable, Codable {
         case .checkRequestExit: "tcp_check_req return"
         case .acceptExit: "inet_csk_accept return"
         case .requestError: "tcp_req_err"
+        case .cookieCheckEntry: "cookie_v{4,6}_check entry"
+        case .cookieCheckExit: "cookie_v{4,6}_check return"
         }
     }
 

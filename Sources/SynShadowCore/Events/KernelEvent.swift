@@ -64,6 +64,9 @@ public struct EventFlags: OptionSet, Hashable, Sendable {
     public static let ownerKnown = EventFlags(rawValue: 1 << 1)
     public static let fastOpen = EventFlags(rawValue: 1 << 2)
     public static let requestStolen = EventFlags(rawValue: 1 << 3)
+    /// The tracepoint tier saw the segment just seen again: tcp_check_req
+    /// handed it back to the listener (see SS_FLAG_SECOND_PASS).
+    public static let secondPass = EventFlags(rawValue: 1 << 4)
 }
 
 /// A listener's two queues, kept strictly apart: the request (SYN) queue of

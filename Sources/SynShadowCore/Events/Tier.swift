@@ -35,6 +35,7 @@ public enum Tier: UInt8, Sendable, CaseIterable, Codable, Comparable {
             return shared.union([
                 .connRequestEntry, .connRequestExit, .requestHashAdd,
                 .checkRequestEntry, .checkRequestExit, .acceptExit, .requestError,
+                .cookieCheckEntry, .cookieCheckExit,
             ])
         }
     }

@@ -5,6 +5,10 @@ extension ModelCore {
     mutating func onACK(_ event: KernelEvent) {
         // Function tiers: tcp_check_req on a Fast Open child; not a handshake step.
         if event.flags.contains(.fastOpen) { return }
+        if event.hook == .cookieCheckEntry {
+            onCookieCheckEntry(event)
+            return
+        }
         let key = event.flow
         let hash = flows.hash(key)
         guard let found = flows.find(key, hash: hash) else {
@@ -13,6 +17,10 @@ extension ModelCore {
         }
         let flow = flows.record(found)
         observe(flow.pointee.listener, event)
+        if event.flags.contains(.secondPass) {
+            ackHandedBack(found, event)
+            return
+        }
         switch flow.pointee.state {
         case .requestQueued:
             beginACK(found, event)
@@ -59,6 +67,26 @@ extension ModelCore {
             // A resent ACK, or a segment that reached the listener late.
             tallies.unmatchedSegments &+= 1
         }
+    }
+
+    /// Tracepoint tier: the listener's filter ran again for the segment just
+    /// seen (SS_FLAG_SECOND_PASS), which tcp_v{4,6}_rcv does only when
+    /// tcp_check_req handed it back to the listener. So that ACK made no
+    /// child, and not for want of room: its acknowledgment number did not
+    /// match (checked before the accept queue), and the listener answers
+    /// with a RST. Not a new segment of the flow.
+    private mutating func ackHandedBack(_ slot: UInt32, _ event: KernelEvent) {
+        let flow = flows.record(slot)
+        guard flow.pointee.state == .ackReceived else {
+            tallies.unmatchedSegments &+= 1
+            return
+        }
+        let key = flow.pointee.key
+        let evidence = [flowEvidence(flow), Evidence(event)]
+        report(.ackRejected, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow), evidence: { evidence }) {
+            "ACK from \(FlowSummary(key)) handed back to the listener by tcp_check_req (bad acknowledgment number): RST sent"
+        }
+        returnToQueue(slot)
     }
 
     private mutating func beginACK(_ slot: UInt32, _ event: KernelEvent) {

@@ -49,8 +49,9 @@ extension ModelCore {
         case .snapshotRequest:
             leaveInferred(slot)
         case .exitWait:
-            if flow.pointee.state == .synReceived || flow.pointee.state == .requestCreated
-                || flow.pointee.state == .ackReceived
+            let state = flow.pointee.state
+            if state == .synReceived || state == .requestCreated || state == .ackReceived || state == .cookieAck
+                || state == .strayAck
             {
                 abandon(slot)
             }
@@ -139,7 +140,22 @@ extension ModelCore {
                 alsoCounts: [.syncookiesReceived], evidence: { [stepEvidence] }) {
                 "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (\(accept) > \(limit)); its cookie was valid"
             }
-        } else if flow.pointee.flags.contains(.cookieFailed) {
+            flow.pointee.state = .cookieSent
+            schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+        } else {
+            cookieACKFailed(slot)
+        }
+    }
+
+    /// A syncookie flow's ACK failed the cookie check (SyncookiesFailed):
+    /// the tracepoint tier's inference, or cookie_v{4,6}_check returning the
+    /// listener in the function tiers.
+    mutating func cookieACKFailed(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        let owner = listener(flow.pointee.listener)
+        let key = flow.pointee.key
+        let stepEvidence = flowEvidence(flow)
+        if flow.pointee.flags.contains(.cookieFailed) {
             // The kernel counts every failed ACK; the flow is reported once.
             tallies.unmatchedSegments &+= 1
             if ledger?.netns == owner.pointee.netns, !isOld(flow) {

@@ -84,7 +84,7 @@ extension ModelCore {
         case .listenStart, .listenStop, .snapshotListener: .listen
         case .syn, .connRequestDone, .drop: .syn
         case .requestCreated, .requestQueued, .synAckRetransmit, .snapshotRequest, .requestDropped: .synAck
-        case .ack, .rst, .checkRequestDone: .ack
+        case .ack, .rst, .checkRequestDone, .cookieCheckDone: .ack
         case .childCreated, .childState, .snapshotChild: .child
         case .accept: .accept
         }

@@ -102,6 +102,7 @@ struct ModelCore: ~Copyable {
         case .ack: onACK(event)
         case .rst: onRST(event)
         case .checkRequestDone: onCheckRequestDone(event)
+        case .cookieCheckDone: onCookieCheckDone(event)
         case .childCreated:
             if ledger?.netns == event.flow.netns { ledger?.countChild(at: event.timestamp) }
             onChildCreated(event)

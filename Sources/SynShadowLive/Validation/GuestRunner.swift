@@ -42,16 +42,22 @@ public struct GuestRunner {
     }
 
     /// Runs `validate` with `arguments` inside the guest; streams its console
-    /// to `console` and returns the verdict rows it printed.
-    public func validate(arguments: [String], console: (String) -> Void) throws(SessionError) -> [VerdictRecord] {
+    /// to `console` and returns the verdict rows it printed. With
+    /// `recordDirectory`, the guest records each scenario under /out and the
+    /// files come back into that host directory (the guest's own disk vanishes).
+    public func validate(
+        arguments: [String], recordDirectory: String? = nil, console: (String) -> Void
+    ) throws(SessionError) -> [VerdictRecord] {
         guard let scripts = GuestRunner.scriptsDirectory() else {
             throw SessionError(
                 "scripts/guest/run.sh not found", fix: "run from the repository, or set SYNSHADOW_GUEST_SCRIPTS")
         }
         let image = try resolvedKernel(scripts: scripts)
+        let transfer = recordDirectory.map { ["--out-dir", $0] } ?? []
+        let recording = recordDirectory == nil ? [] : ["--record-dir", "/out"]
         let command = ["bash", scripts + "/run.sh", "--kernel", image, "--timeout", String(timeoutSeconds),
-                       "--file", CommandLine.executablePath + ":/bin/synshadow", "--",
-                       "synshadow", "validate", "--json"] + arguments
+                       "--file", CommandLine.executablePath + ":/bin/synshadow"] + transfer + ["--",
+                       "synshadow", "validate", "--json"] + arguments + recording
         var records: [VerdictRecord] = []
         let result = try run(command, streaming: true) { line in
             if let record = VerdictRecord.parse(line: line) { records.append(record) } else { console(line) }

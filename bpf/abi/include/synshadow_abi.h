@@ -28,8 +28,10 @@ typedef int64_t ss_s64;
 
 /* 2: `accepts_in_flight` (was reserved), the listener owner's
  * `accepts_in_flight` (was reserved2), SS_EVENT_REQUEST_DROPPED and
- * SS_HOOK_REQUEST_ERROR. Version 1 records still decode. */
-#define SYNSHADOW_ABI_VERSION 2
+ * SS_HOOK_REQUEST_ERROR.
+ * 3: SS_FLAG_SECOND_PASS, SS_EVENT_COOKIE_CHECK_DONE and the cookie_v{4,6}_check
+ * hooks. Version 1 and 2 records still decode. */
+#define SYNSHADOW_ABI_VERSION 3
 
 /* What happened. One record kind per step of the passive open. */
 enum synshadow_event_kind {
@@ -51,7 +53,8 @@ enum synshadow_event_kind {
 	SS_EVENT_SNAPSHOT_REQUEST = 16,	/* start-up snapshot: an existing request sock */
 	SS_EVENT_SNAPSHOT_CHILD = 17,	/* start-up snapshot: a child already in an accept queue */
 	SS_EVENT_REQUEST_DROPPED = 18,	/* tcp_req_err dropped a request on an ICMP error (function tiers) */
-	SS_EVENT_KIND_MAX = 19,
+	SS_EVENT_COOKIE_CHECK_DONE = 19, /* cookie_v{4,6}_check returned (function tiers); result = child/listener/0 */
+	SS_EVENT_KIND_MAX = 20,
 };
 
 /* Which probe produced a record; also the index of the per-hook hit counters. */
@@ -73,6 +76,8 @@ enum synshadow_hook {
 	SS_HOOK_CHECK_REQ_EXIT = 14,
 	SS_HOOK_CSK_ACCEPT_EXIT = 15,
 	SS_HOOK_REQUEST_ERROR = 16,		/* tcp_req_err entry: an ICMP error for a request */
+	SS_HOOK_COOKIE_CHECK_ENTRY = 17,	/* cookie_v{4,6}_check entry: an ACK reaching a listener itself */
+	SS_HOOK_COOKIE_CHECK_EXIT = 18,		/* cookie_v{4,6}_check return */
 	SS_HOOK_MAX = 32,		/* a power of two (the index is masked) */
 };
 
@@ -89,6 +94,9 @@ enum synshadow_event_flag {
 	SS_FLAG_OWNER_KNOWN = 1 << 1,	/* pid/comm are the listener owner's */
 	SS_FLAG_FASTOPEN = 1 << 2,	/* tcp_check_req called for a Fast Open child */
 	SS_FLAG_REQ_STOLEN = 1 << 3,	/* tcp_check_req lost the race to another CPU */
+	SS_FLAG_SECOND_PASS = 1 << 4,	/* cgroup_skb: the segment just seen, again: tcp_check_req
+					 * handed it back to the listener, whose filter runs
+					 * a second time (tcp_v{4,6}_rcv, nsk == sk) */
 };
 
 /*
