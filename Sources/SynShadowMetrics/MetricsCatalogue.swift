@@ -18,6 +18,7 @@ public enum MetricsCatalogue {
     public static let modelFindings = "synshadow_model_findings_total"
     public static let flowsTracked = "synshadow_flows_tracked"
     public static let listenersFolded = "synshadow_listeners_folded"
+    public static let racedVerdicts = "synshadow_raced_verdicts_total"
     public static let info = "synshadow_info"
 
     /// The two latency histograms, for exporters that configure buckets per name.
@@ -34,6 +35,11 @@ public enum MetricsCatalogue {
             MetricSample(
                 name: lostEvents, help: "Events the ring buffer had no room for (or the kernel could not correlate).",
                 value: .counter(statistics.lostEvents)),
+            MetricSample(
+                name: racedVerdicts,
+                help: "Tracepoint tier: verdicts left undecided because another CPU changed the accept queue"
+                    + " between the probe's reading and the kernel's check.",
+                value: .counter(statistics.racedVerdicts)),
             MetricSample(
                 name: flowsTracked, help: "Flows (handshakes in progress, queued children) the model tracks now.",
                 value: .gauge(Double(statistics.trackedFlows))),

@@ -253,4 +253,84 @@ import Testing
         #expect(run.count(.syncookieFailed) == 1, "\(run.summary)")
         #expect(run.divergences.isEmpty, "\(run.summary)")
     }
+
+    /// A listener at its accept-queue limit (one child, backlog 1) whose
+    /// request queue is full, so a SYN gets a cookie — unless another CPU
+    /// queues a child between the SYN's reading and the kernel's check.
+    func raceAtTheLimit(syncookies: Int = 1) -> (EventScript, FlowKey) {
+        var script = EventScript(tier: .tracepoint)
+        script.backlog = 1
+        script.listen()
+        let first = Fixtures.flow(clientPort: 30_000)
+        script.syn(first)
+        let request = script.queueRequest(first)
+        script.ack(first, request: request)
+        script.child(first, request: request)
+        let held = Fixtures.flow(clientPort: 30_001)
+        script.syn(held)
+        script.queueRequest(held)
+        return (script, held)
+    }
+
+    /// The CI's 6.1/6.12 guests: a SYN read the accept queue at its limit
+    /// (room for one), a child queued on the other CPU 3 µs later, and the
+    /// kernel dropped the SYN as an overflow while the model said
+    /// syncookie-sent (SyncookiesSent +1 too many, ListenOverflows one short).
+    @Test func aSYNRacingAChildOnAnotherCPUIsUndecidable() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(2_000)
+        script.ack(held)
+        script.requests -= 1
+        script.children += 1
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: held, child: script.newIdentity(), newState: .established, cpu: 1)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 0 && run.count(.synDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 1)
+        #expect(run.statistics.racedClaims["TcpExtSyncookiesSent"] == 1 && run.statistics.racedClaims["TcpExtListenOverflows"] == 1)
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
+    /// The same child on the SYN's own CPU came after the SYN's softirq, so
+    /// after the check: the cookie verdict stands.
+    @Test func aChildOnTheSameCPUDoesNotRaceTheSYN() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(2_000)
+        script.ack(held)
+        script.requests -= 1
+        script.children += 1
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: held, child: script.newIdentity(), newState: .established)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 1, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 0)
+    }
+
+    /// The CI's 6.12 guest: a syncookie ACK read the queue at its limit, a
+    /// child queued on the other CPU right after, and the kernel dropped the
+    /// valid cookie's ACK as an overflow while the model said
+    /// syncookie-failed (SyncookiesFailed +1 too many; ListenOverflows,
+    /// ListenDrops and SyncookiesRecv one short).
+    @Test func aCookieACKRacingAChildOnAnotherCPUIsUndecidable() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(Fixtures.second)  // decided: cookie sent
+        script.ack(flow)
+        script.wait(3_000)
+        script.ack(held)
+        script.requests -= 1
+        script.children += 1
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: held, child: script.newIdentity(), newState: .established, cpu: 1)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 1, "\(run.summary)")
+        #expect(run.count(.syncookieFailed) == 0 && run.count(.ackDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.statistics.racedClaims["TcpExtSyncookiesFailed"] == 1)
+        #expect(run.statistics.racedClaims["TcpExtSyncookiesRecv"] == 1)
+    }
 }

@@ -45,16 +45,14 @@ public struct CounterCrossCheck: Sendable {
             : [:]
     }
 
-    /// The counters a tier can account for one by one. In the function tiers
-    /// a failed syncookie ACK never reaches a probed function, so
-    /// TcpExtSyncookiesFailed is left out there.
+    /// The counters a tier can account for one by one: the same in every
+    /// tier (the function tiers see failed syncookie ACKs at
+    /// cookie_v{4,6}_check).
     public static func comparableCounters(for tier: Tier) -> [KernelCounter] {
-        var counters: [KernelCounter] = [
+        [
             .passiveOpens, .listenOverflows, .listenDrops, .requestQueueFullDrop, .syncookiesSent,
-            .syncookiesReceived, .embryonicResets,
+            .syncookiesReceived, .embryonicResets, .syncookiesFailed,
         ]
-        if tier == .tracepoint { counters.append(.syncookiesFailed) }
-        return counters
     }
 
     /// Takes `kernel` (read at event time `time`, right after a drain) and

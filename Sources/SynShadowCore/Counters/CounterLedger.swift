@@ -48,5 +48,12 @@ public struct CounterLedger: Sendable {
         claim([.passiveOpens], at: time)
     }
 
+    /// A verdict that may or may not have moved `counters` (a cross-CPU race
+    /// the stream cannot resolve): they excuse a shortfall, never an excess.
+    mutating func claimPossibly(_ counters: [KernelCounter], at time: UInt64) {
+        guard time &+ eventSkew >= cut else { return }
+        for counter in counters { ambiguous.add(counter) }
+    }
+
     mutating func doubt() { doubts &+= 1 }
 }

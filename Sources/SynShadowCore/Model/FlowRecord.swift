@@ -37,6 +37,8 @@ struct FlowRecord {
     var stepHook: UInt8
     /// The child's TCP state (TCPState raw value) while queued.
     var childState: UInt8
+    /// The CPU that ran the current step (see ModelCore+Race).
+    var stepCPU: UInt16
 
     static let noFigure = UInt32.max
 
@@ -63,6 +65,7 @@ struct FlowRecord {
         stepKind = 0
         stepHook = 0
         childState = 0
+        stepCPU = 0
     }
 
     var key: FlowKey {

@@ -30,6 +30,9 @@ struct ListenerRecord {
     var bucketCurrent: Int64 = 0
     var bucketPrevious: Int64 = 0
     var lastCookieTime: UInt64 = 0
+    /// When the model last saw children queued and accepted (see ModelCore+Race).
+    var recentChildren = RecentInstants()
+    var recentAccepts = RecentInstants()
     var resyncNotBefore: UInt64 = 0
     var offsetRequests: Int64 = 0
     var offsetChildren: Int64 = 0

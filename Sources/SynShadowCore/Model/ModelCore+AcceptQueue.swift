@@ -3,6 +3,7 @@
 /// creation callback (another CPU); that race is tolerated, not a divergence.
 extension ModelCore {
     mutating func onAccept(_ event: KernelEvent) {
+        if let slot = listeners.slot(id: event.listener) { listener(slot).pointee.recentAccepts.note(event.timestamp, cpu: UInt16(truncatingIfNeeded: event.cpu)) }
         let key = event.flow
         let hash = flows.hash(key)
         guard let found = findChild(event) else {

@@ -268,6 +268,13 @@ extension ModelCore {
         var evidence = [flowEvidence(flow)]
         if let exit { evidence.append(Evidence(exit)) }
         let captured = evidence
+        if exit == nil && acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
+            // Room when read, maybe full when tested: ignored, or an overflow.
+            undecidable(slot, either: FindingKind.ackIgnored.counters, or: FindingKind.ackDroppedAcceptQueueFull.counters)
+            returnToQueue(slot)
+            setMayHaveLeft(flows.record(slot), true)
+            return
+        }
         guard owner.pointee.limitKnown && accept > limit else {
             report(.ackIgnored, listener: listenerSlot, flow: key, flowIsOld: old, evidence: { captured }) {
                 "ACK from \(FlowSummary(key)) created no child although the accept queue had room (\(accept)/\(limit))"

@@ -142,6 +142,14 @@ extension ModelCore {
             }
             flow.pointee.state = .cookieSent
             schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
+        } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
+            // Room when read, maybe full when tested: a failed cookie, or a
+            // valid one dropped on a full accept queue.
+            undecidable(
+                slot, either: FindingKind.syncookieFailed.counters,
+                or: FindingKind.ackDroppedAcceptQueueFull.counters + [.syncookiesReceived])
+            flow.pointee.state = .cookieSent
+            schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
         } else {
             cookieACKFailed(slot)
         }

@@ -96,6 +96,7 @@ extension ModelCore {
         flow.pointee.stepTime = event.timestamp
         flow.pointee.stepKind = event.kind.rawValue
         flow.pointee.stepHook = event.hook.rawValue
+        flow.pointee.stepCPU = UInt16(truncatingIfNeeded: event.cpu)
     }
 
     @inline(__always)
@@ -143,6 +144,7 @@ extension ModelCore {
         let owner = listener(flow.pointee.listener)
         guard owner.pointee.isOpen else { return }
         owner.pointee.children += 1
+        owner.pointee.recentChildren.note(now, cpu: eventCPU)
         if isFresh(flow, owner) { owner.pointee.freshChildren += 1 } else { beginRecount(owner) }
         widenCheck(owner, requests: 0, children: 1)
     }

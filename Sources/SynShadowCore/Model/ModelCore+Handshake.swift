@@ -291,15 +291,27 @@ extension ModelCore {
         let known = owner.pointee.limitKnown
         let syncookies = kernel(of: owner).syncookies
         let requestQueueFull = known && requests >= limit
+        let wouldGetCookie = syncookies == 2 || (syncookies == 1 && requestQueueFull)
         let kind: FindingKind
         let reason: String
-        if syncookies == 0 && requestQueueFull {
+        if wouldGetCookie && acceptQueueMayHaveDrained(flow, accept: accept, limit: limit) {
+            // Full when read, maybe not when tested: an overflow, or a cookie.
+            undecidable(slot, either: FindingKind.synDroppedAcceptQueueFull.counters, or: FindingKind.syncookieSent.counters)
+            silentCookie(slot)
+            return
+        } else if syncookies == 0 && requestQueueFull {
             kind = .synDroppedRequestQueueFull
             reason = "request queue full (\(requests) of \(limit))"
         } else if known && accept > limit {
             kind = .synDroppedAcceptQueueFull
             reason = "accept queue full (\(accept) > limit \(limit))"
-        } else if syncookies == 2 || (syncookies == 1 && requestQueueFull) {
+        } else if wouldGetCookie {
+            if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
+                // Room when read, maybe full when tested: a cookie, or an overflow.
+                undecidable(slot, either: FindingKind.syncookieSent.counters, or: FindingKind.synDroppedAcceptQueueFull.counters)
+                silentCookie(slot)
+                return
+            }
             decideCookie(slot, exit: exit)
             return
         } else if syncookies == nil && requestQueueFull {
@@ -307,6 +319,11 @@ extension ModelCore {
             // sysctl. Nothing is reported; a later ACK or child tells.
             if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
             silentCookie(slot)
+            return
+        } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
+            // Room when read, maybe full when tested: the likelier cause.
+            undecidable(slot, either: FindingKind.synDropped.counters, or: FindingKind.synDroppedAcceptQueueFull.counters)
+            dropFlow(slot)
             return
         } else {
             kind = .synDropped

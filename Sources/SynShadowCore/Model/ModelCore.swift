@@ -42,6 +42,8 @@ struct ModelCore: ~Copyable {
     /// in a row (SYN -> request built -> request hashed; ACK -> child): the
     /// settle window follows it (see `settleWait`).
     var slowestSoftirqStep: UInt64 = 0
+    /// The CPU of the event being processed.
+    var eventCPU: UInt16 = 0
     /// Flows dropped without a verdict: a function tier never reported the
     /// return of the call that decides them (see `abandon`).
     var undecidedFlows: UInt64 = 0
@@ -87,6 +89,7 @@ struct ModelCore: ~Copyable {
         }
         if event.timestamp > now { now = event.timestamp }
         if deadlines.nextDue <= now || nextCheckDue <= now { runDeadlines(until: now) }
+        eventCPU = UInt16(truncatingIfNeeded: event.cpu)
         switch event.kind {
         case .listenStart: onListenStart(event)
         case .listenStop: onListenStop(event)
@@ -191,6 +194,8 @@ struct ModelCore: ~Copyable {
         statistics.unattributedEvents = tallies.unattributedEvents
         statistics.teardownSegments = tallies.teardownSegments
         statistics.vanishedRequests = tallies.vanishedRequests
+        statistics.racedVerdicts = tallies.racedVerdicts
+        statistics.racedClaims = Dictionary(uniqueKeysWithValues: tallies.racedClaims.map { ($0.key.rawValue, $0.value) })
         statistics.undecidedFlows = undecidedFlows
         statistics.settleWait = settleWait
         statistics.trackedFlows = flows.count

@@ -35,6 +35,12 @@ public struct ModelStatistics: Sendable, Hashable, Codable {
     /// Flows dropped without a verdict because a function tier never
     /// reported the return that decides them (a missed kretprobe, say).
     public var undecidedFlows: UInt64 = 0
+    /// Tracepoint tier: verdicts another CPU's change to the accept queue,
+    /// between the probe's reading and the kernel's check, could have
+    /// turned either way (no finding; both sides' counters ambiguous).
+    public var racedVerdicts: UInt64 = 0
+    /// The counters those verdicts may have moved, by /proc name.
+    public var racedClaims: [String: UInt64] = [:]
     /// The settle window in force at the end (ns): the configured one, or
     /// longer where this kernel showed slower steps.
     public var settleWait: UInt64 = 0

@@ -19,4 +19,6 @@ struct Tallies {
     var unattributedEvents: UInt64 = 0
     var teardownSegments: UInt64 = 0
     var vanishedRequests: UInt64 = 0
+    var racedVerdicts: UInt64 = 0
+    var racedClaims: [KernelCounter: UInt64] = [:]
 }

@@ -82,6 +82,15 @@ public final class ScenarioContext {
         for events: [KernelEvent], settings: KernelSettings, end: UInt64,
         adjust: (inout ModelConfiguration) -> Void = { _ in }
     ) -> [Finding] {
+        verdicts(for: events, settings: settings, end: end, adjust: adjust).findings
+    }
+
+    /// The oracle's findings, and the counters its undecidable verdicts (a
+    /// cross-CPU race at the accept queue's limit) may have moved.
+    public func verdicts(
+        for events: [KernelEvent], settings: KernelSettings, end: UInt64,
+        adjust: (inout ModelConfiguration) -> Void = { _ in }
+    ) -> (findings: [Finding], racedClaims: CounterClaims) {
         var configuration = ModelConfiguration(
             tier: tier, kernel: settings, dropReasonNames: tracer.session.dropReasonTable())
         if let raceWindow { configuration.raceWindow = raceWindow }
@@ -91,7 +100,11 @@ public final class ScenarioContext {
         feed.accept(oracleFault.map { $0.apply(to: events) } ?? events)
         feed.advance(to: end)
         feed.finish()
-        return feed.takeFindings()
+        var raced = CounterClaims()
+        for (name, count) in feed.model.statistics.racedClaims {
+            if let counter = KernelCounter(rawValue: name) { raced.add(counter, count: Int64(count)) }
+        }
+        return (feed.takeFindings(), raced)
     }
 }
 

@@ -33,13 +33,13 @@ struct EventScript {
     mutating func emit(
         _ kind: EventKind, _ hook: Hook, flow: FlowKey, listener: UInt64? = nil, figures: Bool = true,
         request: UInt64 = 0, child: UInt64 = 0, result: Int64 = 0, detail: UInt32 = 0, tcpFlags: UInt16 = 0,
-        oldState: TCPState? = nil, newState: TCPState? = nil, flags extra: EventFlags = []
+        oldState: TCPState? = nil, newState: TCPState? = nil, flags extra: EventFlags = [], cpu: UInt32 = 0
     ) -> KernelEvent {
         time += 1_000
         var flags: EventFlags = extra.union(.ownerKnown)
         if figures { flags.insert(.queuesValid) }
         let event = KernelEvent(
-            kind: kind, hook: hook, timestamp: time, flow: flow, pid: 4242, comm: ProcessName("server"),
+            kind: kind, hook: hook, timestamp: time, cpu: cpu, flow: flow, pid: 4242, comm: ProcessName("server"),
             tcpFlags: tcpFlags, flags: flags, oldState: oldState?.rawValue ?? 0, newState: newState?.rawValue ?? 0,
             listener: listener ?? listenerID, request: request, child: child,
             queues: figures ? queues : QueueFigures(), result: result, detail: detail)

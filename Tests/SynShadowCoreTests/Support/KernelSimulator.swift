@@ -497,7 +497,8 @@ final class KernelSimulator {
             : QueueFigures()
         events.append(
             KernelEvent(
-                kind: kind, hook: hook, timestamp: clock, cpu: UInt32(events.count % 4), flow: key,
+                // One step at a time, each finished before the next: one CPU.
+                kind: kind, hook: hook, timestamp: clock, cpu: 0, flow: key,
                 pid: 1000 + UInt32(index), comm: ProcessName("server\(index)"), tcpFlags: tcpFlags, flags: flags,
                 oldState: oldState?.rawValue ?? 0, newState: newState?.rawValue ?? 0,
                 listener: listenerID ?? listener.id, request: request, child: child, queues: queues, result: result,

@@ -51,12 +51,12 @@ final class ScenarioHarness {
         let settings = try sandbox.run { KernelSettingsReader.current() }
         let events = context.takeEvents(netns: sandbox.inode)
         let end = monotonicNanoseconds()
-        let findings = context.findings(for: events, settings: settings, end: end, adjust: adjust)
+        let (findings, racedClaims) = context.verdicts(for: events, settings: settings, end: end, adjust: adjust)
         context.keep(events, of: outcome.scenario, settings: settings, end: end)
         outcome.connections = connections
         outcome.events = events.count
         outcome.counterDeltas = after.delta(since: before)
-        outcome.judge(findings, against: expectation, lostEvents: context.lostEvents - lostBefore)
+        outcome.judge(findings, racedClaims: racedClaims, against: expectation, lostEvents: context.lostEvents - lostBefore)
         return Observation(events: events, findings: findings)
     }
 

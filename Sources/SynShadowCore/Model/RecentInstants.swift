@@ -1,0 +1,42 @@
+/// The last few instants something happened on a listener (a child queued,
+/// a child accepted) and on which CPU, so the tracepoint tier can ask
+/// whether another CPU changed the accept queue between a probe's reading
+/// and the kernel's check a few microseconds later. Fixed size: a listener
+/// costs the same however busy it is.
+struct RecentInstants {
+    private var times: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var cpus: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var next: UInt8 = 0
+    private var recorded: UInt8 = 0
+
+    static let capacity = 8
+
+    mutating func note(_ time: UInt64, cpu: UInt16) {
+        let index = Int(next)
+        withUnsafeMutableBytes(of: &times) { $0.storeBytes(of: time, toByteOffset: index * 8, as: UInt64.self) }
+        withUnsafeMutableBytes(of: &cpus) { $0.storeBytes(of: cpu, toByteOffset: index * 2, as: UInt16.self) }
+        next = UInt8((index + 1) % Self.capacity)
+        recorded = UInt8(min(Int(recorded) + 1, Self.capacity))
+    }
+
+    /// How many happened in `window` (inclusive) on a CPU other than `cpu`.
+    /// When the oldest kept instant is already inside the window, older ones
+    /// may have been too: `capacity` is returned then, to stay on the safe side.
+    func count(in window: ClosedRange<UInt64>, otherThan cpu: UInt16) -> Int {
+        withUnsafeBytes(of: times) { timeBytes in
+            withUnsafeBytes(of: cpus) { cpuBytes in
+                var inside = 0
+                var oldest = UInt64.max
+                for index in 0..<Int(recorded) {
+                    let time = timeBytes.load(fromByteOffset: index * 8, as: UInt64.self)
+                    oldest = min(oldest, time)
+                    if window.contains(time) && cpuBytes.load(fromByteOffset: index * 2, as: UInt16.self) != cpu {
+                        inside += 1
+                    }
+                }
+                if Int(recorded) == Self.capacity && oldest >= window.lowerBound && inside > 0 { return Self.capacity }
+                return inside
+            }
+        }
+    }
+}
