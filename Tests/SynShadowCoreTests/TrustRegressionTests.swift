@@ -33,13 +33,7 @@ import Testing
         script.syn(flow)
         let request = script.queueRequest(flow)
         // Two children fill the accept queue (2 > 1) meanwhile.
-        for port in UInt16(30_000)..<30_002 {
-            let other = Fixtures.flow(clientPort: port)
-            script.syn(other)
-            let otherRequest = script.queueRequest(other)
-            script.ack(other, request: otherRequest)
-            script.child(other, request: otherRequest)
-        }
+        script.queueChildren(ports: 30_000..<30_002)
         script.ack(flow, request: request)
         script.wait(Fixtures.millisecond)
         script.ack(flow, request: request)
@@ -206,13 +200,7 @@ import Testing
         let flow = Fixtures.flow()
         script.syn(flow)
         script.queueRequest(flow)
-        for port in UInt16(30_000)..<30_002 {
-            let other = Fixtures.flow(clientPort: port)
-            script.syn(other)
-            let otherRequest = script.queueRequest(other)
-            script.ack(other, request: otherRequest)
-            script.child(other, request: otherRequest)
-        }
+        script.queueChildren(ports: 30_000..<30_002)
         script.ack(flow)
         script.emit(.ack, .cgroupSkbIngress, flow: flow, tcpFlags: 0x10, flags: .secondPass)
         script.wait(Fixtures.second)
@@ -234,13 +222,7 @@ import Testing
         let flow = Fixtures.flow()
         script.syn(flow)
         script.cookieWithRequestBuilt(flow)
-        for port in UInt16(30_000)..<30_002 {
-            let other = Fixtures.flow(clientPort: port)
-            script.syn(other)
-            let otherRequest = script.queueRequest(other)
-            script.ack(other, request: otherRequest)
-            script.child(other, request: otherRequest)
-        }
+        script.queueChildren(ports: 30_000..<30_002)
         script.emit(.ack, .cookieCheckEntry, flow: flow, tcpFlags: 0x10)
         script.emit(.cookieCheckDone, .cookieCheckExit, flow: flow, result: 0, tcpFlags: 0x10)
         // A second ACK from the client, this time with a failing cookie.

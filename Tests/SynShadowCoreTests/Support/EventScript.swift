@@ -156,4 +156,16 @@ struct EventScript {
         wait(200_000)
         accept(flow, child: child)
     }
+
+    /// Handshakes from these client ports that complete and stay queued
+    /// (nobody accepts): how a test fills an accept queue.
+    mutating func queueChildren(ports: Range<UInt16>) {
+        for port in ports {
+            let other = Fixtures.flow(clientPort: port)
+            syn(other)
+            let request = queueRequest(other)
+            ack(other, request: request)
+            child(other, request: request)
+        }
+    }
 }
