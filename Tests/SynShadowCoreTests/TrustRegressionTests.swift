@@ -315,4 +315,24 @@ import Testing
         #expect(run.statistics.racedClaims["TcpExtSyncookiesFailed"] == 1)
         #expect(run.statistics.racedClaims["TcpExtSyncookiesRecv"] == 1)
     }
+
+    /// Item 14: the client's late ACK and RST after the server reset an
+    /// accepted connection reach the listener, which answers and frees them.
+    /// The ACK matched no flow and was followed as a possible cookie ACK, so
+    /// its drop (and the RST's) was reported as `packet-dropped`.
+    @Test func lateSegmentsOfAConnectionAlreadyGoneAreTeardown() {
+        var script = EventScript(tier: .tracepoint)
+        script.listen()
+        let flow = Fixtures.flow()
+        script.connection(flow)
+        script.wait(50 * Fixtures.millisecond)
+        script.ack(flow)
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: 5, tcpFlags: 0x18)
+        script.rst(flow)
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: 6, tcpFlags: 0x04)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.findings.isEmpty, "\(run.summary)")
+        #expect(run.statistics.teardownSegments == 2)
+    }
 }

@@ -308,14 +308,15 @@ extension ModelCore {
         return recentlyEnded.contains { $0.hash == hash && time &- $0.time <= settleWait }
     }
 
-    /// Whether the model follows `key` between its SYN and its child.
+    /// Whether the model follows `key` between its SYN and its child. An ACK
+    /// that matched nothing (a late segment of a connection already gone)
+    /// is no handshake: its verdict, if any, is `syncookie-failed`.
     private func isInHandshake(_ key: FlowKey) -> Bool {
         guard let slot = flows.find(key, hash: flows.hash(key)) else { return false }
         switch flows.record(slot).pointee.state {
-        case .synReceived, .requestCreated, .requestQueued, .ackReceived, .resetPending, .cookieSent, .cookieAck,
-            .strayAck:
+        case .synReceived, .requestCreated, .requestQueued, .ackReceived, .resetPending, .cookieSent, .cookieAck:
             return true
-        case .childQueued, .accepted, .free:
+        case .strayAck, .childQueued, .accepted, .free:
             return false
         }
     }

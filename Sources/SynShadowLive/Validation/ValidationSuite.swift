@@ -36,6 +36,7 @@ public struct ValidationSuite {
             (SynFlood(family: .ipv6, syncookies: 1), true),
             (SlowAccept(), false), (FastOpen(), false), (ManyListeners(), false),
             (HandshakeExpiry(), true),
+            (RequestKilledByICMP(), true), (TeardownSegments(), true), (TeardownSegments(family: .ipv6), true),
             (CleanLoad(connections: max(1, Int((100_000 * loadScale).rounded()))), false),
             (BusyServer(connections: busyConnections ?? max(100, Int((20_000 * loadScale).rounded()))), false),
         ]
