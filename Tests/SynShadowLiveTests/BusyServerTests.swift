@@ -43,8 +43,9 @@ extension LiveKernelTests {
             let output = TraceOutput(objects: objects)
             print(
                 "busy-server: \(clean.connections) clean connections (\(clean.requests) requests) at"
-                    + " \(Int(clean.rate))/s, \(overload.connections) overload clients; findings \(output.findingIDs().count);"
-                    + " final counters \(Self.exactCounters.map { "\($0) \(output.finalCount($0).map { "\($0.kernel)/\($0.model)" } ?? "?")" })")
+                    + " \(Int(clean.rate))/s, \(overload.connections) overload clients; findings [\(output.findingCounts)];"
+                    + " lost \(output.losses.count) loss report(s); final counters kernel/model(ambiguous)"
+                    + " \(Self.exactCounters.map { "\($0) \(output.finalCount($0).map { "\($0.kernel)/\($0.model)(\($0.ambiguous))" } ?? "?")" })")
             #expect(status == 0, "\(trace.stderr)")
             #expect(clean.failures == 0)
             #expect(output.losses.isEmpty, "events were lost: \(output.losses)")
@@ -55,7 +56,10 @@ extension LiveKernelTests {
             #expect((final["mismatched"] as? [String])?.isEmpty == true, "\(final)")
             for name in Self.exactCounters {
                 let count = try #require(output.finalCount(name), "\(name) missing")
-                #expect(count.kernel == count.model, "\(name): kernel +\(count.kernel), model \(count.model)")
+                // Exact, but for verdicts a cross-CPU race left undecidable (ambiguous).
+                #expect(
+                    count.model - count.ambiguous <= count.kernel && count.kernel <= count.model,
+                    "\(name): kernel +\(count.kernel), model \(count.model) (\(count.ambiguous) ambiguous)")
             }
             #expect((output.finalCount("TcpPassiveOpens")?.kernel ?? 0) >= Int64(connections))
         }

@@ -68,11 +68,18 @@ struct TraceOutput {
         findings.filter { $0["category"] as? String == "divergence" }.compactMap { "\($0["id"] ?? "?"): \($0["explanation"] ?? "")" }
     }
 
-    /// (kernel delta, model count) of one counter in the final reading.
-    func finalCount(_ name: String) -> (kernel: Int64, model: Int64)? {
+    /// (kernel delta, model count, of which ambiguous) of one counter in the
+    /// final reading: the kernel must lie in model - ambiguous ... model.
+    func finalCount(_ name: String) -> (kernel: Int64, model: Int64, ambiguous: Int64)? {
         guard let counters = finalCounters?["counters"] as? [String: Any], let row = counters[name] as? [String: Any],
             let kernel = (row["kernel"] as? NSNumber)?.int64Value, let model = (row["model"] as? NSNumber)?.int64Value
         else { return nil }
-        return (kernel, model)
+        return (kernel, model, (row["ambiguous"] as? NSNumber)?.int64Value ?? 0)
+    }
+
+    /// "id ×count" for every finding, sorted: the figures a note reports.
+    var findingCounts: String {
+        Dictionary(grouping: findingIDs(), by: { $0 }).map { "\($0.key)×\($0.value.count)" }.sorted()
+            .joined(separator: ",")
     }
 }
