@@ -335,4 +335,49 @@ import Testing
         #expect(run.findings.isEmpty, "\(run.summary)")
         #expect(run.statistics.teardownSegments == 2)
     }
+
+    /// A raced SYN is decided by what the client does next: its ACK proves a
+    /// cookie went out; a resent SYN proves the first was dropped.
+    @Test(arguments: [EventKind.ack, .syn])
+    func theClientsNextSegmentDecidesARacedSYN(next: EventKind) {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(2_000)
+        script.ack(held)
+        script.requests -= 1
+        script.children += 1
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: held, child: script.newIdentity(), newState: .established, cpu: 1)
+        script.wait(Fixtures.second / 2)
+        if next == .ack { script.ack(flow) } else { script.syn(flow) }
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        // A resent SYN meets the full queue as well: the first drop and its own.
+        #expect(run.count(next == .ack ? .syncookieSent : .synDroppedAcceptQueueFull) == (next == .ack ? 1 : 2), "\(run.summary)")
+        #expect(run.statistics.racedClaims["TcpExtSyncookiesSent", default: 0] == 0 || next == .syn, "\(run.statistics.racedClaims)")
+        #expect(run.statistics.racedVerdicts <= (next == .syn ? 1 : 0), "\(run.statistics)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
+    /// A raced syncookie ACK followed by more of the client's segments was a
+    /// valid cookie dropped (a failed one gets a RST, and the client stops).
+    @Test func moreSegmentsAfterARacedCookieACKProveItWasDropped() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(Fixtures.second)
+        script.ack(flow)
+        script.wait(3_000)
+        script.ack(held)
+        script.requests -= 1
+        script.children += 1
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: held, child: script.newIdentity(), newState: .established, cpu: 1)
+        script.wait(Fixtures.second / 2)
+        script.ack(flow)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        let dropped = run.findings.filter { $0.kind == .ackDroppedAcceptQueueFull }
+        #expect(dropped.count >= 1 && dropped[0].counters.contains(.syncookiesReceived), "\(run.summary)")
+        #expect(run.count(.syncookieFailed) == 0, "\(run.summary)")
+    }
 }

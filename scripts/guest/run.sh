@@ -153,7 +153,11 @@ fi
 touch "$initrd"
 
 log="$tmp/console.log"
-append="console=ttyS0 quiet panic=-1 $extra_append"
+# tsc=reliable: under TCG on a busy host the clocksource watchdog marks the
+# TSC unstable mid-run, which flips sched_clock's static key; patching that
+# jump label races the other vCPU (an "Oops: int3" in sched_clock_cpu, seen
+# in CI). A guest's clock needs no watchdog: QEMU derives it from the host's.
+append="console=ttyS0 quiet panic=-1 tsc=reliable $extra_append"
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 2 \
     -nographic -no-reboot -nic none -vga none -kernel "$kernel" -initrd "$initrd" -append "$append" </dev/null |

@@ -55,5 +55,12 @@ public struct CounterLedger: Sendable {
         for counter in counters { ambiguous.add(counter) }
     }
 
+    /// The race was decided after all: its possible claims go (the
+    /// decided side is claimed as usual).
+    mutating func withdrawPossibly(_ counters: [KernelCounter], at time: UInt64) {
+        guard time &+ eventSkew >= cut else { return }
+        for counter in counters { ambiguous.add(counter, count: -1) }
+    }
+
     mutating func doubt() { doubts &+= 1 }
 }

@@ -39,6 +39,8 @@ struct FlowRecord {
     var childState: UInt8
     /// The CPU that ran the current step (see ModelCore+Race).
     var stepCPU: UInt16
+    /// An undecidable verdict awaiting the flow's next segment (`Race`).
+    var race: UInt8
 
     static let noFigure = UInt32.max
 
@@ -66,6 +68,7 @@ struct FlowRecord {
         stepHook = 0
         childState = 0
         stepCPU = 0
+        race = 0
     }
 
     var key: FlowKey {

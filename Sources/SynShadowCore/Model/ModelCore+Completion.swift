@@ -21,6 +21,7 @@ extension ModelCore {
             ackHandedBack(found, event)
             return
         }
+        resolveRace(found, followedBy: .ack)
         switch flow.pointee.state {
         case .requestQueued:
             beginACK(found, event)
@@ -270,7 +271,7 @@ extension ModelCore {
         let captured = evidence
         if exit == nil && acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
             // Room when read, maybe full when tested: ignored, or an overflow.
-            undecidable(slot, either: FindingKind.ackIgnored.counters, or: FindingKind.ackDroppedAcceptQueueFull.counters)
+            undecidable(slot, .ignoredOrDropped)
             returnToQueue(slot)
             setMayHaveLeft(flows.record(slot), true)
             return

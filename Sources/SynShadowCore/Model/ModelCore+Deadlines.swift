@@ -145,9 +145,7 @@ extension ModelCore {
         } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
             // Room when read, maybe full when tested: a failed cookie, or a
             // valid one dropped on a full accept queue.
-            undecidable(
-                slot, either: FindingKind.syncookieFailed.counters,
-                or: FindingKind.ackDroppedAcceptQueueFull.counters + [.syncookiesReceived])
+            undecidable(slot, .failedOrDropped)
             flow.pointee.state = .cookieSent
             schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
         } else {

@@ -54,6 +54,7 @@ extension ModelCore {
             flow.pointee.listener = listenerSlot
         }
         flow.pointee.flags = []
+        flow.pointee.race = 0
         flow.pointee.retransmits = 0
         flow.pointee.identity = 0
         flow.pointee.childState = 0

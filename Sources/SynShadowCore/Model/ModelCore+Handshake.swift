@@ -26,6 +26,7 @@ extension ModelCore {
             beginSYN(slot, event)
             return
         }
+        resolveRace(slot, followedBy: .syn)
         let flow = flows.record(slot)
         switch flow.pointee.state {
         case .synReceived, .requestCreated:
@@ -296,7 +297,7 @@ extension ModelCore {
         let reason: String
         if wouldGetCookie && acceptQueueMayHaveDrained(flow, accept: accept, limit: limit) {
             // Full when read, maybe not when tested: an overflow, or a cookie.
-            undecidable(slot, either: FindingKind.synDroppedAcceptQueueFull.counters, or: FindingKind.syncookieSent.counters)
+            undecidable(slot, .cookieOrOverflow)
             silentCookie(slot)
             return
         } else if syncookies == 0 && requestQueueFull {
@@ -308,7 +309,7 @@ extension ModelCore {
         } else if wouldGetCookie {
             if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
                 // Room when read, maybe full when tested: a cookie, or an overflow.
-                undecidable(slot, either: FindingKind.syncookieSent.counters, or: FindingKind.synDroppedAcceptQueueFull.counters)
+                undecidable(slot, .cookieOrOverflow)
                 silentCookie(slot)
                 return
             }
@@ -322,7 +323,7 @@ extension ModelCore {
             return
         } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
             // Room when read, maybe full when tested: the likelier cause.
-            undecidable(slot, either: FindingKind.synDropped.counters, or: FindingKind.synDroppedAcceptQueueFull.counters)
+            undecidable(slot, .droppedOrOverflow)
             dropFlow(slot)
             return
         } else {

@@ -6,7 +6,22 @@
 /// own events show that could have happened, the verdict is undecidable: no
 /// finding is given, and each side's counters are claimed as ambiguous, so
 /// the counters cross-check and `validate` accept the kernel's figure
-/// anywhere between the two. The function tiers read the return instead.
+/// anywhere between the two — until the flow's next segment tells (a cookie
+/// SYN is answered by the client's ACK, a dropped one is resent; a dropped
+/// cookie ACK is followed by more of the client's segments, a failed one by
+/// none: the client got a RST). The function tiers read the return instead.
+enum Race: UInt8 {
+    case none = 0
+    /// A SYN: a cookie was sent, or the accept queue overflowed.
+    case cookieOrOverflow = 1
+    /// A syncookie ACK: the cookie failed, or it was valid and dropped on a full accept queue.
+    case failedOrDropped = 2
+    /// A request's ACK: ignored, or dropped on a full accept queue.
+    case ignoredOrDropped = 3
+    /// A SYN dropped with room in both queues, or on a full accept queue.
+    case droppedOrOverflow = 4
+}
+
 extension ModelCore {
     /// A floor for the same-softirq step before any has been measured.
     static let minimumRaceStep: UInt64 = 50_000
@@ -40,15 +55,81 @@ extension ModelCore {
         return accept - Int64(taken) <= limit
     }
 
-    /// One of two verdicts happened and the stream cannot tell which.
-    mutating func undecidable(_ slot: UInt32, either first: [KernelCounter], or second: [KernelCounter]) {
+    /// One of two verdicts happened and the stream cannot tell which (yet).
+    mutating func undecidable(_ slot: UInt32, _ race: Race) {
         let flow = flows.record(slot)
         let owner = listener(flow.pointee.listener)
         tallies.racedVerdicts &+= 1
-        let counters = Array(Set(first + second))
+        let counters = race.counters
         for counter in counters { tallies.racedClaims[counter, default: 0] &+= 1 }
         if ledger?.netns == owner.pointee.netns, !isOld(flow) {
             ledger?.claimPossibly(counters, at: flow.pointee.stepTime)
         }
+        flow.pointee.race = race.rawValue
+    }
+
+    /// The flow's next segment arrived: its pending race, if any, is decided
+    /// by it (`followedBy`: .ack or .syn), with a finding at the raced step's
+    /// time. Call before the segment's own step is noted.
+    mutating func resolveRace(_ slot: UInt32, followedBy next: EventKind) {
+        let flow = flows.record(slot)
+        guard let race = Race(rawValue: flow.pointee.race), race != .none else { return }
+        flow.pointee.race = 0
+        let verdict: FindingKind?
+        switch (race, next) {
+        case (.cookieOrOverflow, .ack): verdict = .syncookieSent
+        case (.cookieOrOverflow, .syn): verdict = .synDroppedAcceptQueueFull
+        case (.failedOrDropped, .ack): verdict = .ackDroppedAcceptQueueFull
+        default: verdict = nil
+        }
+        guard let verdict else { return }
+        let owner = listener(flow.pointee.listener)
+        tallies.racedVerdicts &-= 1
+        for counter in race.counters { tallies.racedClaims[counter, default: 0] &-= 1 }
+        if ledger?.netns == owner.pointee.netns, !isOld(flow) {
+            ledger?.withdrawPossibly(race.counters, at: flow.pointee.stepTime)
+        }
+        let key = flow.pointee.key
+        let stepEvidence = flowEvidence(flow)
+        let limit = owner.pointee.limit
+        switch verdict {
+        case .syncookieSent:
+            owner.pointee.lastCookieTime = now
+            report(.syncookieSent, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                evidence: { [stepEvidence] }) {
+                "syncookie sent to \(FlowSummary(key)) (the client's ACK shows it; another CPU queued a child"
+                    + " as the SYN was read, so the accept queue could have been full)"
+            }
+        case .synDroppedAcceptQueueFull:
+            report(.synDroppedAcceptQueueFull, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                evidence: { [stepEvidence] }) {
+                "SYN \(FlowSummary(key)) dropped: accept queue full (limit \(limit)), filled by another CPU right"
+                    + " after the SYN was read (the client resent it)"
+            }
+        default:
+            report(.ackDroppedAcceptQueueFull, listener: flow.pointee.listener, flow: key, flowIsOld: isOld(flow),
+                alsoCounts: [.syncookiesReceived], evidence: { [stepEvidence] }) {
+                "syncookie ACK from \(FlowSummary(key)) dropped: accept queue full (limit \(limit)), filled by another"
+                    + " CPU right after the ACK was read (the client kept sending); its cookie was valid"
+            }
+        }
+    }
+}
+
+extension Race {
+    /// Both sides' counters (each moved by one side only).
+    var counters: [KernelCounter] {
+        let sides: [FindingKind]
+        var extra: [KernelCounter] = []
+        switch self {
+        case .none: return []
+        case .cookieOrOverflow: sides = [.syncookieSent, .synDroppedAcceptQueueFull]
+        case .failedOrDropped:
+            sides = [.syncookieFailed, .ackDroppedAcceptQueueFull]
+            extra = [.syncookiesReceived]
+        case .ignoredOrDropped: sides = [.ackIgnored, .ackDroppedAcceptQueueFull]
+        case .droppedOrOverflow: sides = [.synDropped, .synDroppedAcceptQueueFull]
+        }
+        return Array(Set(sides.flatMap(\.counters) + extra)).sorted { $0.rawValue < $1.rawValue }
     }
 }
