@@ -21,6 +21,7 @@ extension ModelCore {
         }
         let flow = flows.record(found)
         observe(flow.pointee.listener, event)
+        resolveRace(found, followedBy: .ack)
         switch flow.pointee.state {
         case .cookieSent, .cookieAck:
             flow.pointee.state = .cookieAck

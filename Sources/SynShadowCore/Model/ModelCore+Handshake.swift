@@ -295,7 +295,7 @@ extension ModelCore {
         let wouldGetCookie = syncookies == 2 || (syncookies == 1 && requestQueueFull)
         let kind: FindingKind
         let reason: String
-        if wouldGetCookie && acceptQueueMayHaveDrained(flow, accept: accept, limit: limit) {
+        if wouldGetCookie && acceptQueueMayHaveDrained(flow, accept: accept, limit: limit, exit: exit) {
             // Full when read, maybe not when tested: an overflow, or a cookie.
             undecidable(slot, .cookieOrOverflow)
             silentCookie(slot)
@@ -307,7 +307,7 @@ extension ModelCore {
             kind = .synDroppedAcceptQueueFull
             reason = "accept queue full (\(accept) > limit \(limit))"
         } else if wouldGetCookie {
-            if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
+            if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit, exit: exit) {
                 // Room when read, maybe full when tested: a cookie, or an overflow.
                 undecidable(slot, .cookieOrOverflow)
                 silentCookie(slot)
@@ -321,7 +321,7 @@ extension ModelCore {
             if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
             silentCookie(slot)
             return
-        } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
+        } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit, exit: exit) {
             // Room when read, maybe full when tested: the likelier cause.
             undecidable(slot, .droppedOrOverflow)
             dropFlow(slot)
@@ -385,6 +385,9 @@ extension ModelCore {
         }
         let flow = flows.record(slot)
         let listenerSlot = flow.pointee.listener
+        // The probe runs at tcp_req_err's entry: its figures still count the
+        // request (compared before the model removes it).
+        observe(listenerSlot, event)
         switch flow.pointee.state {
         case .requestQueued, .ackReceived, .resetPending:
             let stepEvidence = flowEvidence(flow)
@@ -396,7 +399,6 @@ extension ModelCore {
         default:
             reportIllegal(slot, event, "an ICMP error dropped a request the model does not hold")
         }
-        observe(listenerSlot, event)
     }
 
     /// The model held a request the kernel no longer has (a new SYN or

@@ -38,9 +38,15 @@ extension ModelCore {
     }
 
     /// The reading showed room, but children queued on other CPUs right after
-    /// it could have filled the queue before the kernel's check.
-    func acceptQueueMayHaveFilled(_ flow: FlowPointer, accept: Int64, limit: Int64) -> Bool {
-        guard !observesFunctions, accept <= limit, listener(flow.pointee.listener).pointee.limitKnown else { return false }
+    /// it could have filled the queue before the kernel's check. In the
+    /// function tiers, the return's reading (`exit`, right after the check)
+    /// says whether the queue was full by then.
+    func acceptQueueMayHaveFilled(_ flow: FlowPointer, accept: Int64, limit: Int64, exit: KernelEvent? = nil) -> Bool {
+        guard accept <= limit, listener(flow.pointee.listener).pointee.limitKnown else { return false }
+        if observesFunctions {
+            guard let exit, exit.flags.contains(.queuesValid) else { return false }
+            return Int64(exit.queues.acceptQueue) > limit
+        }
         let queued = listener(flow.pointee.listener).pointee.recentChildren.count(
             in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
         return accept + Int64(queued) > limit
@@ -48,8 +54,12 @@ extension ModelCore {
 
     /// The reading showed a full queue, but accept() on other CPUs right
     /// after it could have made room before the kernel's check.
-    func acceptQueueMayHaveDrained(_ flow: FlowPointer, accept: Int64, limit: Int64) -> Bool {
-        guard !observesFunctions, accept > limit, listener(flow.pointee.listener).pointee.limitKnown else { return false }
+    func acceptQueueMayHaveDrained(_ flow: FlowPointer, accept: Int64, limit: Int64, exit: KernelEvent? = nil) -> Bool {
+        guard accept > limit, listener(flow.pointee.listener).pointee.limitKnown else { return false }
+        if observesFunctions {
+            guard let exit, exit.flags.contains(.queuesValid) else { return false }
+            return Int64(exit.queues.acceptQueue) <= limit
+        }
         let taken = listener(flow.pointee.listener).pointee.recentAccepts.count(
             in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
         return accept - Int64(taken) <= limit
