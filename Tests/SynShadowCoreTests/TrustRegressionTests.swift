@@ -408,4 +408,25 @@ import Testing
         #expect(run.count(.syncookieSent) == 0, "\(run.summary)")
         #expect(run.statistics.racedVerdicts == 1, "\(run.statistics)")
     }
+
+    /// The 6.12 guest's tracepoint busy-server row: the client's ACK came
+    /// before the settle window decided the raced SYN, so the ACK that
+    /// proves the cookie was read before the race existed, and 6 cookies
+    /// stayed undecided (SyncookiesSent +23, claimed 17).
+    @Test func anACKThatDecidesARacedSYNAlsoResolvesTheRace() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(2_000)
+        script.ack(held)
+        script.requests -= 1
+        script.children += 1
+        script.emit(.childCreated, .sockOpsPassiveEstablished, flow: held, child: script.newIdentity(), newState: .established, cpu: 1)
+        script.wait(100_000)
+        script.ack(flow)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 1, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 0, "\(run.statistics)")
+    }
 }

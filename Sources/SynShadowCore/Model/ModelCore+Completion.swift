@@ -47,6 +47,8 @@ extension ModelCore {
             // ACK can come before the settle window decides the SYN. An ACK
             // proves a SYN-ACK went out: decide now.
             decideSYNDropped(found, exit: nil)
+            // This very ACK decides a race the SYN's verdict may have left.
+            resolveRace(found, followedBy: .ack)
             if flow.pointee.state == .cookieSent {
                 ackForCookie(found, event)
             } else {
