@@ -6,9 +6,10 @@
  * against the running kernel's BTF.
  *
  * - tcp_check_req(sk, skb, req, fastopen, req_stolen[, drop_reason]):
- *   req_stolen arrived in 4.16, drop_reason in 6.15. Only the first four
- *   arguments are read, and the result comes from bpf_get_func_ret() (fexit)
- *   or the return register (kretprobe), so the count does not matter.
+ *   req_stolen arrived in 4.16, drop_reason in 6.15. The first five
+ *   arguments are read (req_stolen through bpf_get_func_arg() at fexit), and
+ *   the result comes from bpf_get_func_ret() (fexit) or the return register
+ *   (kretprobe), so a sixth does not matter.
  * - inet_csk_accept(sk, flags, err, kern) became inet_csk_accept(sk,
  *   struct proto_accept_arg *) in 6.10. Only sk (argument 0) and the result
  *   are read, which both shapes share.

@@ -159,6 +159,7 @@ struct entry_args {
 	__u64 skb;
 	__u64 req;
 	__u64 fastopen;
+	__u64 req_stolen; /* tcp_check_req's `bool *req_stolen` */
 };
 
 struct {
@@ -1534,8 +1535,21 @@ static __always_inline void on_check_req_entry(const struct sock *sk, const stru
 	event_submit(e);
 }
 
+/* tcp_check_req's `*req_stolen`: another CPU completed the same request
+ * first, so the child this call made (TcpPassiveOpens counted it) was
+ * freed at once and NULL returned. */
+static __always_inline bool request_stolen(const bool *req_stolen)
+{
+	bool stolen = false;
+
+	if (req_stolen)
+		bpf_probe_read_kernel(&stolen, sizeof(stolen), req_stolen);
+	return stolen;
+}
+
 static __always_inline void on_check_req_exit(const struct sock *sk, const struct sk_buff *skb,
-					      const struct request_sock *req, bool fastopen, __u64 ret)
+					      const struct request_sock *req, bool fastopen, __u64 ret,
+					      bool stolen)
 {
 	struct synshadow_event *e;
 
@@ -1556,6 +1570,8 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 		e->child = ret;
 	if (fastopen)
 		e->flags |= SS_FLAG_FASTOPEN;
+	if (stolen && !ret)
+		e->flags |= SS_FLAG_REQ_STOLEN;
 	event_submit(e);
 }
 
@@ -1701,8 +1717,11 @@ int BPF_PROG(ss_fexit_check_req, struct sock *sk, struct sk_buff *skb, struct re
 	RETURN_IF_IDLE(0);
 	__u64 ret = 0;
 
+	__u64 req_stolen = 0;
+
 	bpf_get_func_ret(ctx, &ret);
-	on_check_req_exit(sk, skb, req, fastopen, ret);
+	bpf_get_func_arg(ctx, 4, &req_stolen);
+	on_check_req_exit(sk, skb, req, fastopen, ret, request_stolen((const bool *)req_stolen));
 	return 0;
 }
 
@@ -1766,10 +1785,11 @@ static __always_inline __u64 entry_key(__u8 hook)
 	return ((__u64)hook << 32) | (__u32)bpf_get_current_pid_tgid();
 }
 
-static __always_inline void save_entry_args(__u8 hook, __u64 sk, __u64 skb, __u64 req, __u64 fastopen)
+static __always_inline void save_entry_args(__u8 hook, __u64 sk, __u64 skb, __u64 req, __u64 fastopen,
+					    __u64 req_stolen)
 {
 	__u64 key = entry_key(hook);
-	struct entry_args args = { .sk = sk, .skb = skb, .req = req, .fastopen = fastopen };
+	struct entry_args args = { .sk = sk, .skb = skb, .req = req, .fastopen = fastopen, .req_stolen = req_stolen };
 
 	bpf_map_update_elem(&entry_args_by_thread, &key, &args, BPF_ANY);
 }
@@ -1791,7 +1811,7 @@ int BPF_KPROBE(ss_kprobe_v4_conn_request, struct sock *sk, struct sk_buff *skb)
 {
 	RETURN_IF_IDLE(0);
 	on_conn_request_entry(sk, skb, false);
-	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0, 0);
 	return 0;
 }
 
@@ -1811,7 +1831,7 @@ int BPF_KPROBE(ss_kprobe_v6_conn_request, struct sock *sk, struct sk_buff *skb)
 {
 	RETURN_IF_IDLE(0);
 	on_conn_request_entry(sk, skb, true);
-	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	save_entry_args(SS_HOOK_CONN_REQUEST_ENTRY, (__u64)sk, (__u64)skb, 0, 0, 0);
 	return 0;
 }
 
@@ -1843,11 +1863,12 @@ int BPF_KPROBE(ss_kprobe_req_err, struct sock *sk, __u32 seq, bool abort)
 }
 
 SEC("kprobe/tcp_check_req")
-int BPF_KPROBE(ss_kprobe_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen)
+int BPF_KPROBE(ss_kprobe_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req, bool fastopen,
+	       bool *req_stolen)
 {
 	RETURN_IF_IDLE(0);
 	on_check_req_entry(sk, skb, req, fastopen);
-	save_entry_args(SS_HOOK_CHECK_REQ_ENTRY, (__u64)sk, (__u64)skb, (__u64)req, fastopen);
+	save_entry_args(SS_HOOK_CHECK_REQ_ENTRY, (__u64)sk, (__u64)skb, (__u64)req, fastopen, (__u64)req_stolen);
 	return 0;
 }
 
@@ -1859,7 +1880,8 @@ int BPF_KRETPROBE(ss_kretprobe_check_req, void *ret)
 
 	if (take_entry_args(SS_HOOK_CHECK_REQ_ENTRY, &args))
 		on_check_req_exit((struct sock *)args.sk, (struct sk_buff *)args.skb,
-				  (struct request_sock *)args.req, args.fastopen, (__u64)ret);
+				  (struct request_sock *)args.req, args.fastopen, (__u64)ret,
+				  request_stolen((const bool *)args.req_stolen));
 	return 0;
 }
 
@@ -1868,7 +1890,7 @@ int BPF_KPROBE(ss_kprobe_cookie_v4_check, struct sock *sk, struct sk_buff *skb)
 {
 	RETURN_IF_IDLE(0);
 	on_cookie_check_entry(sk, skb, false);
-	save_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	save_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, (__u64)sk, (__u64)skb, 0, 0, 0);
 	return 0;
 }
 
@@ -1888,7 +1910,7 @@ int BPF_KPROBE(ss_kprobe_cookie_v6_check, struct sock *sk, struct sk_buff *skb)
 {
 	RETURN_IF_IDLE(0);
 	on_cookie_check_entry(sk, skb, true);
-	save_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, (__u64)sk, (__u64)skb, 0, 0);
+	save_entry_args(SS_HOOK_COOKIE_CHECK_ENTRY, (__u64)sk, (__u64)skb, 0, 0, 0);
 	return 0;
 }
 
@@ -1907,7 +1929,7 @@ SEC("kprobe/inet_csk_accept")
 int BPF_KPROBE(ss_kprobe_csk_accept, struct sock *sk)
 {
 	RETURN_IF_IDLE(0);
-	save_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, (__u64)sk, 0, 0, 0);
+	save_entry_args(SS_HOOK_CSK_ACCEPT_EXIT, (__u64)sk, 0, 0, 0, 0);
 	accept_started((__u64)sk);
 	return 0;
 }

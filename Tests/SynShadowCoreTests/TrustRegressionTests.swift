@@ -429,4 +429,31 @@ import Testing
         #expect(run.count(.syncookieSent) == 1, "\(run.summary)")
         #expect(run.statistics.racedVerdicts == 0, "\(run.statistics)")
     }
+
+    /// The 6.1 guest's fentry busy-server row: TcpPassiveOpens +2051 for 2050
+    /// children. Two CPUs ran tcp_check_req for one request; the loser made
+    /// a child too (counted), found the request taken and freed it. The BPF
+    /// side now reads `*req_stolen` at the return, and the model counts it.
+    @Test(arguments: [Tier.fentry, .kprobe])
+    func aRequestStolenByAnotherCPUCountsItsFreedChild(tier: Tier) throws {
+        var script = EventScript(tier: tier)
+        script.listen()
+        let model = ShadowModel(configuration: configuration(tier))
+        model.startCounterLedger(netns: Fixtures.netns, at: 0, eventSkew: 0)
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        let request = script.queueRequest(flow)
+        script.ack(flow, request: request)
+        script.ack(flow, request: request)
+        script.emit(.checkRequestDone, .checkRequestExit, flow: flow, request: request, flags: .requestStolen)
+        script.child(flow, request: request)
+        script.wait(Fixtures.second)
+        model.process(contentsOf: script.events)
+        model.finish()
+        let findings = model.takeFindings()
+        #expect(findings.filter { $0.kind.category == .divergence }.isEmpty, "\(findings)")
+        let ledger = try #require(model.counterLedger)
+        #expect(ledger.total[.passiveOpens] == 2)
+        #expect(model.statistics.stolenRequests == 1)
+    }
 }

@@ -250,7 +250,13 @@ extension ModelCore {
                 reportIllegal(found, event, "child created for a flow with no request sock")
                 makeChild(found, child: event.child, event)
             }
-        } else if !event.flags.contains(.requestStolen), flow.pointee.state == .ackReceived {
+        } else if event.flags.contains(.requestStolen) {
+            // Another CPU completed this request first: this call's child
+            // (counted in TcpPassiveOpens) was freed at once. The flow goes on
+            // with the winner's child.
+            tallies.stolenRequests &+= 1
+            if ledger?.netns == event.flow.netns { ledger?.countChild(at: event.timestamp) }
+        } else if flow.pointee.state == .ackReceived {
             resolveACKWithoutChild(found, exit: event)
         }
         observe(listenerSlot, event)

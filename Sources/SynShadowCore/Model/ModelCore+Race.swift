@@ -26,15 +26,18 @@ extension ModelCore {
     /// A floor for the same-softirq step before any has been measured.
     static let minimumRaceStep: UInt64 = 50_000
 
-    /// Only other CPUs count: the step's own CPU finishes its softirq, check
-    /// included, before it records anything else.
     /// From the step's reading to the latest moment another CPU's change
     /// could still have come before the kernel's check: the check is at most
     /// one same-softirq step after the reading, and that CPU's record at
-    /// most one step after its change.
+    /// most one step after its change — unless the listener was locked by
+    /// accept() and the segment waited in its backlog, so at least the
+    /// configured cross-CPU skew (`raceWindow`, 5 ms; 100 ms in a guest).
+    /// Only other CPUs count: the step's own CPU finishes its softirq, check
+    /// included, before it records anything else.
     private func raceWindow(of flow: FlowPointer) -> ClosedRange<UInt64> {
         let start = flow.pointee.stepTime
-        return start...(start &+ max(slowestSoftirqStep, Self.minimumRaceStep) &* 2)
+        let steps = max(slowestSoftirqStep, Self.minimumRaceStep) &* 2
+        return start...(start &+ max(steps, configuration.raceWindow))
     }
 
     /// The reading showed room, but children queued on other CPUs right after

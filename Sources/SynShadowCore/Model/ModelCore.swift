@@ -195,6 +195,7 @@ struct ModelCore: ~Copyable {
         statistics.teardownSegments = tallies.teardownSegments
         statistics.vanishedRequests = tallies.vanishedRequests
         statistics.racedVerdicts = tallies.racedVerdicts
+        statistics.stolenRequests = tallies.stolenRequests
         statistics.racedClaims = Dictionary(uniqueKeysWithValues: tallies.racedClaims.map { ($0.key.rawValue, $0.value) })
         statistics.undecidedFlows = undecidedFlows
         statistics.settleWait = settleWait

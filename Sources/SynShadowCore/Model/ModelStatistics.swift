@@ -39,6 +39,10 @@ public struct ModelStatistics: Sendable, Hashable, Codable {
     /// between the probe's reading and the kernel's check, could have
     /// turned either way (no finding; both sides' counters ambiguous).
     public var racedVerdicts: UInt64 = 0
+    /// Function tiers: tcp_check_req calls that lost their request to another
+    /// CPU completing it first (each made a child, counted in
+    /// TcpPassiveOpens, that the kernel freed at once).
+    public var stolenRequests: UInt64 = 0
     /// The counters those verdicts may have moved, by /proc name.
     public var racedClaims: [String: UInt64] = [:]
     /// The settle window in force at the end (ns): the configured one, or

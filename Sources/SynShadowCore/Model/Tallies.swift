@@ -20,5 +20,6 @@ struct Tallies {
     var teardownSegments: UInt64 = 0
     var vanishedRequests: UInt64 = 0
     var racedVerdicts: UInt64 = 0
+    var stolenRequests: UInt64 = 0
     var racedClaims: [KernelCounter: UInt64] = [:]
 }
