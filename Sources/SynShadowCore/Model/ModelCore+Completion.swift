@@ -98,13 +98,8 @@ extension ModelCore {
         flow.pointee.flags.remove(.ackDropped)
         noteStep(flow, event)
         noteFigures(flow, event)
-        // Whether the accept queue was full decides the ACK's fate; the probe
-        // read it on one CPU while others accepted, so keep the fuller of
-        // the reading and the model's own count.
-        let children = UInt32(clamping: listener(flow.pointee.listener).pointee.children)
-        if flow.pointee.figureAccept == FlowRecord.noFigure || flow.pointee.figureAccept < children {
-            flow.pointee.figureAccept = children
-        }
+        // Whether the accept queue was full decides the ACK's fate.
+        widenAcceptFigure(flow, event)
         // Until the outcome is known the kernel may have removed the request
         // (child created, or tcp_abort_on_overflow) before the model hears of it.
         setMayHaveLeft(flow, true)
@@ -124,12 +119,7 @@ extension ModelCore {
         flow.pointee.state = .cookieAck
         noteStep(flow, event)
         noteFigures(flow, event)
-        // As for any ACK: the fuller of the reading and the model's count
-        // (another CPU may have queued a child after the probe read).
-        let children = UInt32(clamping: listener(flow.pointee.listener).pointee.children)
-        if flow.pointee.figureAccept == FlowRecord.noFigure || flow.pointee.figureAccept < children {
-            flow.pointee.figureAccept = children
-        }
+        widenAcceptFigure(flow, event)
         schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 

@@ -40,7 +40,7 @@ public enum BusyServerLoad {
         let failures = Atomic<Int>(0)
         let group = DispatchGroup()
         for _ in 0..<clientThreads {
-            spawn(group) {
+            group.spawnThread {
                 while true {
                     let index = issued.add(1, ordering: .relaxed).oldValue
                     if index >= connections { return }
@@ -79,7 +79,7 @@ public enum BusyServerLoad {
         let group = DispatchGroup()
         let port = server.ports[0]
         for _ in 0..<clients {
-            spawn(group) {
+            group.spawnThread {
                 // Long enough for SYN retransmits to reach the server after the stall.
                 if let served = Client.session(family: AF_INET, port: port, requests: 1, timeoutSeconds: stallSeconds + 20) {
                     requests.add(served, ordering: .relaxed)
@@ -97,16 +97,6 @@ public enum BusyServerLoad {
             connections: clients - failures.load(ordering: .relaxed), requests: requests.load(ordering: .relaxed),
             failures: failures.load(ordering: .relaxed), seconds: seconds)
     }
-
-    static func spawn(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        group.enter()
-        let thread = Thread {
-            body()
-            group.leave()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
 }
 
 /// Threads that spin until stopped: both CPUs busy, as on a loaded server.
@@ -116,7 +106,7 @@ public final class CPUBurner: @unchecked Sendable {
 
     public init(threads: Int) {
         for _ in 0..<threads {
-            BusyServerLoad.spawn(group) { [self] in
+            group.spawnThread { [self] in
                 var value: UInt64 = 1
                 while running.load(ordering: .relaxed) {
                     for _ in 0..<10_000 { value = value &* 6_364_136_223_846_793_005 &+ 1 }
@@ -187,7 +177,7 @@ final class EventLoopServer: @unchecked Sendable {
         }
         self.ports = ports
         for _ in 0..<workers {
-            BusyServerLoad.spawn(group) { [self] in serve() }
+            group.spawnThread { [self] in serve() }
         }
     }
 

@@ -49,10 +49,10 @@ public final class ConnectionLoad: @unchecked Sendable {
         let group = DispatchGroup()
         let started = Date()
         for _ in 0..<acceptThreads {
-            spawn(group) { [self] in acceptLoop(limit: limit) }
+            group.spawnThread { [self] in acceptLoop(limit: limit) }
         }
         for _ in 0..<clientThreads {
-            spawn(group) { [self] in connectLoop(limit: limit) }
+            group.spawnThread { [self] in connectLoop(limit: limit) }
         }
         while !stop.load(ordering: .relaxed) {
             if let seconds, Date().timeIntervalSince(started) >= seconds { break }
@@ -67,16 +67,6 @@ public final class ConnectionLoad: @unchecked Sendable {
         return Result(
             connections: accepted.load(ordering: .relaxed), failures: failed.load(ordering: .relaxed),
             seconds: elapsed)
-    }
-
-    private func spawn(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        group.enter()
-        let thread = Thread {
-            body()
-            group.leave()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     private func connectLoop(limit: Int) {
