@@ -449,4 +449,77 @@ import Testing
         #expect(ledger.total[.passiveOpens] == 2)
         #expect(model.statistics.stolenRequests == 1)
     }
+
+    /// The fifth host busy-server run: 10 syncookie ACKs read the accept
+    /// queue with room, the kernel found it full (the listener's backlog held
+    /// them while accept() had its lock, and children came meanwhile), and
+    /// the model said syncookie-failed (SyncookiesFailed +10 too many,
+    /// ListenOverflows and SyncookiesRecv 10 short). The drop reason decides:
+    /// NO_SOCKET is a valid cookie whose child could not be made.
+    @Test func aCookieACKDroppedWithNoSocketWasValid() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(Fixtures.second)
+        script.ack(flow)
+        script.requests -= 1
+        script.children += 1  // queued on the same CPU, after the reading
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: 2, tcpFlags: 0x10)
+        _ = held
+        script.wait(Fixtures.second)
+        let configuration = ModelConfiguration(
+            tier: .tracepoint, kernel: KernelSettings(syncookies: 1, abortOnOverflow: false),
+            dropReasonNames: [2: "NO_SOCKET", 3: "TCP_FLAGS"])
+        let run = ModelRun(script.events, configuration: configuration)
+        #expect(run.count(.syncookieFailed) == 0, "\(run.summary)")
+        let dropped = run.findings.first { $0.kind == .ackDroppedAcceptQueueFull }
+        #expect(dropped?.counters.contains(.syncookiesReceived) == true, "\(run.summary)")
+    }
+
+    /// A syncookie flow the model already forgot (its cookie lingered a
+    /// second) sends another ACK while the accept queue is full, and the
+    /// kernel frees it with `reason`: the stray-ACK path.
+    func strayCookieACK(freedWith reason: UInt32) -> ModelRun {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)  // answered with a cookie: the request queue is full
+        script.wait(Fixtures.second)
+        completeOnAnotherCPU(&script, held)  // 2 children > limit 1
+        script.wait(3 * Fixtures.second)
+        script.ack(flow)
+        script.emit(.drop, .kfreeSkb, flow: flow, detail: reason, tcpFlags: 0x10)
+        script.wait(Fixtures.second)
+        let configuration = ModelConfiguration(
+            tier: .tracepoint, kernel: KernelSettings(syncookies: 1, abortOnOverflow: false),
+            dropReasonNames: [1: "NOT_SPECIFIED", 2: "NO_SOCKET", 3: "TCP_FLAGS"])
+        return ModelRun(script.events, configuration: configuration)
+    }
+
+    /// The sixth and ninth host busy-server runs (recorded): 30 and 27
+    /// syncookie ACKs retransmitted after the model forgot their cookie flow
+    /// reached a full accept queue, the kernel freed each with NO_SOCKET (a
+    /// valid cookie, no child), and the model said "matched no request sock
+    /// ... cookie check failed" (SyncookiesFailed too many, ListenOverflows
+    /// and SyncookiesRecv short).
+    @Test func aStrayACKFreedWithNoSocketWasAValidCookieOnAFullQueue() {
+        let run = strayCookieACK(freedWith: 2)
+        #expect(run.count(.syncookieFailed) == 0, "\(run.summary)")
+        let dropped = run.findings.last { $0.kind == .ackDroppedAcceptQueueFull }
+        #expect(dropped?.counters.contains(.syncookiesReceived) == true, "\(run.summary)")
+    }
+
+    /// TCP_FLAGS: the listener itself answered the ACK, so the cookie failed.
+    @Test func aStrayACKFreedForItsFlagsFailedItsCookie() {
+        let run = strayCookieACK(freedWith: 3)
+        #expect(run.count(.syncookieFailed) == 1, "\(run.summary)")
+    }
+
+    /// Kernels that free both with NOT_SPECIFIED (6.1): on a full queue the
+    /// stream cannot tell a failed cookie from a valid one dropped, so no
+    /// verdict is given and both sides' counters stay possible.
+    @Test func aStrayACKOnAFullQueueWithoutAReasonIsUndecidable() {
+        let run = strayCookieACK(freedWith: 1)
+        #expect(run.count(.syncookieFailed) == 0, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts >= 1, "\(run.summary) \(run.kinds)")
+    }
 }

@@ -283,6 +283,7 @@ extension ModelCore {
         let listenerSlot = listenerSlot(for: event)
         let key = event.flow
         if let listenerSlot { observe(listenerSlot, event) }
+        decideCookieACKByDrop(event, key: key)
         // Only drops on the way into a connection are the passive open's
         // business: a SYN, or a segment for a request sock or a handshake
         // the model follows. The rest (a FIN, ACK or RST reaching the
@@ -297,6 +298,38 @@ extension ModelCore {
         report(.packetDropped, listener: listenerSlot, flow: key, step: isSYN ? .syn : .ack,
             evidence: { [Evidence(event)] }) {
             "kernel dropped a \(what) from \(FlowSummary(key)): \(reason)"
+        }
+    }
+
+    /// Tracepoint tier: the kernel freed an ACK that reached the listener
+    /// itself (a syncookie flow's, or one the model does not know), and the
+    /// drop reason tells how cookie_v{4,6}_check ended — NO_SOCKET: the
+    /// cookie was valid (SyncookiesRecv) but no child could be made;
+    /// TCP_FLAGS: the cookie failed (or was not checked) and the listener
+    /// answered with a RST. Stronger than the queue figures, which another
+    /// CPU (or the listener's backlog, when accept() held its lock) can
+    /// outdate before the check. Kernels before drop reasons on this path
+    /// say NOT_SPECIFIED for both, and the figures decide as before.
+    private mutating func decideCookieACKByDrop(_ event: KernelEvent, key: FlowKey) {
+        guard !observesFunctions, event.tcpFlags & 0x16 == 0x10,
+            let slot = flows.find(key, hash: flows.hash(key))
+        else { return }
+        let state = flows.record(slot).pointee.state
+        guard state == .cookieAck || state == .strayAck else { return }
+        switch configuration.dropReasonNames[event.detail] {
+        case "NO_SOCKET":
+            // Read right after the check failed: the fuller figure counts.
+            let flow = flows.record(slot)
+            if event.flags.contains(.queuesValid),
+                flow.pointee.figureAccept == FlowRecord.noFigure || flow.pointee.figureAccept < event.queues.acceptQueue
+            {
+                flow.pointee.figureAccept = event.queues.acceptQueue
+            }
+            cookieChildNotMade(slot, event)
+        case "TCP_FLAGS":
+            if state == .cookieAck { cookieACKFailed(slot) } else { decideStrayACK(slot, checkFailed: true) }
+        default:
+            break
         }
     }
 

@@ -72,12 +72,12 @@ extension ModelCore {
         } else if state == .cookieAck {
             cookieACKFailed(found)
         } else {
-            decideStrayACK(found)
+            decideStrayACK(found, checkFailed: true)
         }
     }
 
     /// The cookie was valid (SyncookiesRecv) but no child came of it.
-    private mutating func cookieChildNotMade(_ slot: UInt32, _ exit: KernelEvent) {
+    mutating func cookieChildNotMade(_ slot: UInt32, _ exit: KernelEvent) {
         let flow = flows.record(slot)
         let owner = listener(flow.pointee.listener)
         let accept = Int64(flow.pointee.figureAccept)

@@ -179,9 +179,22 @@ extension ModelCore {
     }
 
     /// An ACK that matched nothing the model holds created no child.
-    mutating func decideStrayACK(_ slot: UInt32) {
+    /// `checkFailed`: the kernel said the listener itself took it (the
+    /// cookie failed or was not checked), not merely that no child came.
+    mutating func decideStrayACK(_ slot: UInt32, checkFailed: Bool = false) {
         let flow = flows.record(slot)
-        if cookieRecentlySent(listener(flow.pointee.listener)) {
+        let owner = listener(flow.pointee.listener)
+        if !checkFailed, cookieRecentlySent(owner), owner.pointee.limitKnown,
+            flow.pointee.figureAccept != FlowRecord.noFigure, Int64(flow.pointee.figureAccept) > Int64(owner.pointee.limit)
+        {
+            // On a full accept queue a valid cookie is dropped as surely as
+            // a failed one: without the drop reason the stream cannot say
+            // which counters moved, so it claims neither for certain.
+            undecidable(slot, .failedOrDropped)
+            dropFlow(slot)
+            return
+        }
+        if cookieRecentlySent(owner) {
             // cookie_v4_check ran on it: the listener sent cookies
             // recently (tcp_synq_no_recent_overflow is false), so the
             // kernel counted it in SyncookiesFailed.
