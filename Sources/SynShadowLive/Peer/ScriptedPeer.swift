@@ -31,13 +31,17 @@ public final class ScriptedPeer {
     @discardableResult
     public func sendSYN(
         from source: PeerAddress, port sourcePort: UInt16, to destination: PeerAddress, port destinationPort: UInt16,
-        isn: UInt32 = .random(in: .min ... .max), options: TCPOptions = .synDefault
+        isn: UInt32 = .random(in: .min ... .max), options: TCPOptions = .synDefault, payload: [UInt8] = []
     ) throws(PeerError) -> PeerFlow {
         let flow = PeerFlow(
             peer: PeerEndpoint(address: source, port: sourcePort),
             server: PeerEndpoint(address: destination, port: destinationPort))
-        flows[flow] = FlowProgress(initialSequence: isn, options: options)
-        try send(TCPSegment(from: flow.peer, to: flow.server, sequenceNumber: isn, flags: .syn, options: options))
+        var progress = FlowProgress(initialSequence: isn, options: options)
+        // Data in the SYN (Fast Open) takes sequence space after it.
+        progress.sendNext &+= UInt32(payload.count)
+        flows[flow] = progress
+        try send(
+            TCPSegment(from: flow.peer, to: flow.server, sequenceNumber: isn, flags: .syn, options: options, payload: payload))
         return flow
     }
 

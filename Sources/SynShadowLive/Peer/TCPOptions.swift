@@ -6,6 +6,9 @@ public struct TCPOptions: Hashable, Sendable {
     public var windowScale: UInt8?
     public var sackPermitted: Bool
     public var timestamp: Timestamp?
+    /// RFC 7413 Fast Open: the cookie (empty: a request for one, or data
+    /// sent where the server needs none).
+    public var fastOpenCookie: [UInt8]?
 
     /// RFC 7323 timestamps: our clock value and the last one we saw from them.
     public struct Timestamp: Hashable, Sendable {
@@ -20,12 +23,13 @@ public struct TCPOptions: Hashable, Sendable {
 
     public init(
         maximumSegmentSize: UInt16? = nil, windowScale: UInt8? = nil,
-        sackPermitted: Bool = false, timestamp: Timestamp? = nil
+        sackPermitted: Bool = false, timestamp: Timestamp? = nil, fastOpenCookie: [UInt8]? = nil
     ) {
         self.maximumSegmentSize = maximumSegmentSize
         self.windowScale = windowScale
         self.sackPermitted = sackPermitted
         self.timestamp = timestamp
+        self.fastOpenCookie = fastOpenCookie
     }
 
     /// What a forged SYN offers unless a scenario asks for more.
@@ -42,6 +46,7 @@ public struct TCPOptions: Hashable, Sendable {
         if let timestamp {
             bytes += [8, 10] + timestamp.value.bigEndianBytes + timestamp.echoReply.bigEndianBytes
         }
+        if let fastOpenCookie { bytes += [34, UInt8(2 + fastOpenCookie.count)] + fastOpenCookie }
         while bytes.count % 4 != 0 { bytes.append(0) }
         return bytes
     }

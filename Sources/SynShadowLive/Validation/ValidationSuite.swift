@@ -37,6 +37,7 @@ public struct ValidationSuite {
             (SlowAccept(), false), (FastOpen(), false), (ManyListeners(), false),
             (HandshakeExpiry(), true),
             (RequestKilledByICMP(), true), (TeardownSegments(), true), (TeardownSegments(family: .ipv6), true),
+            (FastOpenAborted(ending: .reset), true), (FastOpenAborted(ending: .icmp), true),
             (CleanLoad(connections: max(1, Int((100_000 * loadScale).rounded()))), false),
             (BusyServer(connections: busyConnections ?? max(100, Int((20_000 * loadScale).rounded()))), false),
         ]
