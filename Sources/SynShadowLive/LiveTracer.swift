@@ -64,8 +64,8 @@ public final class LiveTracer {
 
     public init(configuration: Configuration) throws(SessionError) {
         self.configuration = configuration
-        let cgroupRoot = try Preflight.cgroupRoot()
         try Preflight.checkCommon()
+        let cgroupRoot = try Preflight.cgroupRoot()
         selfCheck = try SelfCheck()
         var options = SessionOptions(
             tier: configuration.tier ?? .tracepoint, port: configuration.port, netns: configuration.netns,

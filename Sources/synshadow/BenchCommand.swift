@@ -52,18 +52,11 @@ struct BenchCommand: ParsableCommand {
         Terminal.note("\(pairs) traced and \(pairs) idle windows (hooks attached) between untraced ones")
         var configuration = LiveTracer.Configuration()
         configuration.keepsRawRecords = true  // real records for the pipeline figure
-        let tracer: LiveTracer
-        do { tracer = try LiveTracer(configuration: configuration) } catch { throw ExitCode(Terminal.fail(error, verbose: false)) }
-        _ = try tracer.start(into: CollectingConsumer())
-        let interleaved: InterleavedOverhead.Result
-        do {
-            interleaved = try InterleavedOverhead().measure(tracer: tracer, pairs: pairs, clients: clients)
-        } catch let error as SessionError {
-            tracer.close()
-            throw ExitCode(Terminal.fail(error, verbose: false))
-        } catch {
-            tracer.close()
-            throw error
+        let tracer = try CommandFailure.reported { try LiveTracer(configuration: configuration) }
+        defer { tracer.close() }
+        _ = try CommandFailure.reported { try tracer.start(into: CollectingConsumer()) }
+        let interleaved = try CommandFailure.reported {
+            try InterleavedOverhead().measure(tracer: tracer, pairs: pairs, clients: clients)
         }
         let tracedTier = tracer.tier
         let mapMemory = tracer.session.mapMemoryBytes

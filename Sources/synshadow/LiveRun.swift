@@ -29,25 +29,19 @@ struct LiveRun {
         let exporter = try metrics?.makeExporter()
         var finalSnapshot: MetricsSnapshot?
         defer { exporter?.finish(final: finalSnapshot) }
-        let tracer: LiveTracer
-        do {
+        let tracer = try CommandFailure.reported(verbose: tracing.verbose) {
             var configuration = try tracing.tracerConfiguration()
             configuration.ringBytes = ringMegabytes << 20
             configuration.keepsRawRecords = recordPath != nil
-            tracer = try LiveTracer(configuration: configuration)
-        } catch {
-            throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+            return try LiveTracer(configuration: configuration)
         }
         defer { tracer.close() }
         Terminal.note(tracer.selection.summary)
 
         let dropReasons = tracer.session.dropReasonTable()
-        var counterSource: NamespaceCounters?
-        if countersInterval != nil {
-            do {
-                counterSource = try NamespaceCounters(namespacePath: tracing.netnsPath)
-            } catch {
-                throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+        let counterSource = try countersInterval.map { _ in
+            try CommandFailure.reported(verbose: tracing.verbose) {
+                try NamespaceCounters(namespacePath: tracing.netnsPath)
             }
         }
         // Every namespace is judged by its own sysctls: the traced one (--netns)
@@ -100,14 +94,10 @@ struct LiveRun {
                 output.appendLine(json ? losses.jsonLine(count: count, total: total, at: time) : losses.humanLine(count: count, total: total, at: time))
             },
             namespaceSettings: { netns, pid in namespaceSettings.settings(netns: netns, ownerPid: pid) })
-        do {
-            let report = try tracer.start(into: driver)
-            Terminal.note("self-check: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
-            for outcome in report.outcomes where outcome.note != nil {
-                Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
-            }
-        } catch let error as SessionError {
-            throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+        let report = try CommandFailure.reported(verbose: tracing.verbose) { try tracer.start(into: driver) }
+        Terminal.note("self-check: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
+        for outcome in report.outcomes where outcome.note != nil {
+            Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
         }
         if let recordPath { Terminal.note("recording to \(recordPath)") }
         let watch = counterSource.map { source in

@@ -9,7 +9,7 @@ struct TracingOptions: ParsableArguments {
             "Attach tier: auto, fentry, kprobe or tracepoint.",
             discussion: "auto tries fentry, then kprobe, then tracepoint, and says why it passed over each.",
             valueName: "tier"))
-    var tier: String = "auto"
+    var tier: TierChoice = .auto
 
     @Option(help: ArgumentHelp("Trace only listeners on this local port (filtered in the kernel).", valueName: "port"))
     var port: UInt16?
@@ -31,7 +31,7 @@ struct TracingOptions: ParsableArguments {
         help: ArgumentHelp(
             "Trace only ipv4 or ipv6 connections (filtered in the kernel). A v4 client of a dual-stack listener is ipv4.",
             valueName: "family"))
-    var family: String?
+    var family: FamilyChoice?
 
     @Option(help: ArgumentHelp("Trace only listeners owned by this process id (filtered in the kernel).", valueName: "pid"))
     var pid: UInt32?
@@ -54,22 +54,16 @@ struct TracingOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        if tier != "auto" && Tier(name: tier) == nil {
-            throw ValidationError("unknown tier '\(tier)': use auto, fentry, kprobe or tracepoint")
-        }
         if port == 0 { throw ValidationError("--port must be 1-65535") }
         if let netns, resolvedNetns(netns) == nil {
             throw ValidationError("--netns '\(netns)' is neither a namespace file nor an inode number")
-        }
-        if let family, AddressFamily(name: family) == nil {
-            throw ValidationError("unknown --family '\(family)': use ipv4 or ipv6")
         }
         if let localAddress {
             guard let address = Self.parsedAddress(localAddress) else {
                 throw ValidationError("--local-address '\(localAddress)' is not an IPv4 or IPv6 address")
             }
-            if let family, AddressFamily(name: family) != address.family {
-                throw ValidationError("--local-address \(localAddress) is not an \(family) address")
+            if let family, family.family != address.family {
+                throw ValidationError("--local-address \(localAddress) is not an \(family.name) address")
             }
         }
         if pid == 0 { throw ValidationError("--pid must be a process id (1 or more)") }
@@ -89,7 +83,7 @@ struct TracingOptions: ParsableArguments {
         return (address, .ipv6)
     }
 
-    var requestedTier: Tier? { Tier(name: tier) }
+    var requestedTier: Tier? { tier.tier }
 
     var netnsInode: UInt32? { netns.flatMap(resolvedNetns) }
 
@@ -107,7 +101,7 @@ struct TracingOptions: ParsableArguments {
         var filters: [String] = []
         if let port { filters.append("--port \(port)") }
         if let localAddress { filters.append("--local-address \(localAddress)") }
-        if let family { filters.append("--family \(family)") }
+        if let family { filters.append("--family \(family.name)") }
         if let pid { filters.append("--pid \(pid)") }
         if let comm { filters.append("--comm \(comm)") }
         if let cgroup { filters.append("--cgroup \(cgroup)") }
@@ -123,7 +117,7 @@ struct TracingOptions: ParsableArguments {
         var configuration = LiveTracer.Configuration(tier: requestedTier, port: port, netns: netnsInode)
         let address = localAddress.flatMap(Self.parsedAddress)
         configuration.addressFilter = AddressFilter(
-            family: family.flatMap(AddressFamily.init(name:)) ?? address?.family, localAddress: address?.address)
+            family: family?.family ?? address?.family, localAddress: address?.address)
         configuration.ownerFilter = OwnerFilter(
             pid: pid, comm: comm, cgroup: try cgroup.map { path throws(SessionError) in
                 try OwnerFilter.cgroup(named: path, root: try Preflight.cgroupRoot())
