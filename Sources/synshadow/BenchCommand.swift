@@ -24,26 +24,28 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Seconds per measurement (SynShadow's interleaved windows last seconds x rounds x 4 in all).")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds per measurement (SynShadow's interleaved windows last seconds x rounds x 4 in all).")
     var seconds: Double = 5
 
-    @Option(help: "Alternating rounds (the median is reported).")
+    @Option(parsing: .unconditional, help: "Alternating rounds (the median is reported).")
     var rounds: Int = 3
 
-    @Option(help: "Client threads making connections.")
+    @Option(parsing: .unconditional, help: "Client threads making connections.")
     var clients: Int = 2
 
-    @Option(help: "SYNs in the forced-loss flood (a namespace of its own, a 64 KiB ring).")
+    @Option(parsing: .unconditional, help: "SYNs in the forced-loss flood (a namespace of its own, a 64 KiB ring).")
     var floodSyns: Int = 50_000
 
     @Flag(help: "Skip the bpftrace comparison.")
     var noBpftrace = false
 
     func validate() throws {
-        guard seconds > 0, rounds > 0, clients > 0 else {
-            throw ValidationError("--seconds, --rounds and --clients must be positive")
-        }
-        guard floodSyns > 0 else { throw ValidationError("--flood-syns must be positive") }
+        try OptionRange("--seconds", 0.1...3600, unit: "seconds").check(seconds)
+        try OptionRange("--rounds", 1...100).check(rounds)
+        try OptionRange("--clients", 1...64).check(clients)
+        try OptionRange("--flood-syns", 1...10_000_000).check(floodSyns)
     }
 
     func run() throws {

@@ -20,7 +20,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Tier to attach with: auto, fentry, kprobe or tracepoint.")
     var tier: TierChoice = .auto
 
-    @Option(help: "Connections to make (alternating IPv4 and IPv6).")
+    @Option(parsing: .unconditional, help: "Connections to make (alternating IPv4 and IPv6).")
     var connections: Int = 6
 
     @Flag(help: "One JSON object per line instead of aligned text.")
@@ -30,7 +30,7 @@ struct DemoCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if !(1...10_000).contains(connections) { throw ValidationError("--connections must be 1-10000") }
+        try OptionRange("--connections", 1...10_000).check(connections)
     }
 
     func run() throws {

@@ -26,8 +26,12 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Also print every event.")
     var events = false
 
-    @Option(help: ArgumentHelp("Report children that waited longer than this for accept().", valueName: "ms"))
-    var acceptThresholdMs: UInt64 = 100
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Report children that waited longer than this for accept().", valueName: "ms"))
+    var acceptThresholdMs: Int = 100
+
+    func validate() throws { try OptionRange.acceptThreshold.check(acceptThresholdMs) }
 
     func run() throws {
         let reader: TraceFileReader
@@ -47,7 +51,7 @@ struct ReplayCommand: ParsableCommand {
         do {
             result = try Replay.run(
                 reader,
-                adjust: { $0.acceptLatencyThreshold = acceptThresholdMs * 1_000_000 },
+                adjust: { $0.acceptLatencyThreshold = UInt64(acceptThresholdMs) * 1_000_000 },
                 onEvent: showEvents
                     ? { event in Terminal.output(json ? eventFormatter.jsonLine(event) : eventFormatter.humanLine(event)) }
                     : nil,

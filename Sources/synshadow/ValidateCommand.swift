@@ -29,7 +29,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Boot this kernel (bzImage path, or 6.1 / 6.12) in a qemu guest and validate there.", valueName: "kernel"))
     var kernel: String?
 
-    @Option(help: "Connections per address family in the clean-handshakes scenario.")
+    @Option(parsing: .unconditional, help: "Connections per address family in the clean-handshakes scenario.")
     var connections: Int = 1000
 
     @Option(
@@ -38,6 +38,7 @@ struct ValidateCommand: ParsableCommand {
     var scenario: [String] = []
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Clean-phase connections of the busy-server scenario (default 20000; the long form is 1000000).",
             valueName: "n"))
@@ -59,16 +60,16 @@ struct ValidateCommand: ParsableCommand {
     var oracleFault: OracleFault?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "How far apart two CPUs' views of a queue may be, in ms (default 5; 100 inside a qemu guest, whose kernel runs tens of times slower).",
             valueName: "ms"))
-    var raceWindowMs: UInt64?
+    var raceWindowMs: Int?
 
     func validate() throws {
-        if !(1...100_000).contains(connections) { throw ValidationError("--connections must be 1-100000") }
-        if let busyConnections, !(100...10_000_000).contains(busyConnections) {
-            throw ValidationError("--busy-connections must be 100-10000000")
-        }
+        try OptionRange("--connections", 1...100_000).check(connections)
+        try OptionRange("--busy-connections", 100...10_000_000).check(busyConnections)
+        try OptionRange("--race-window-ms", 0...60_000, unit: "ms").check(raceWindowMs)
         if ValidationSuite.standard().selecting(scenario) == nil {
             throw ValidationError(
                 "unknown --scenario: use " + ValidationSuite.standard().scenarios.map(\.name).joined(separator: ", "))
