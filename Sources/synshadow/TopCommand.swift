@@ -52,7 +52,7 @@ struct TopCommand: ParsableCommand {
         var run = LiveRun(
             tracing: tracing, json: false, showEvents: false, showFindings: false, duration: duration,
             ringMegabytes: 16, acceptThresholdMilliseconds: UInt64(acceptThresholdMs),
-            recordPath: nil)
+            recordFile: nil)
         run.observer = TopView(intervalSeconds: interval, terminal: terminal)
         run.metrics = metrics
         try run.run()

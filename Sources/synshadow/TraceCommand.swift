@@ -41,7 +41,7 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-        var run = output.liveRun(tracing: tracing, recordPath: nil)
+        var run = output.liveRun(tracing: tracing, recordFile: nil)
         run.metrics = metrics
         run.countersInterval = counters.interval
         run.countersFault = counters.fault
@@ -78,10 +78,10 @@ struct OutputOptions: ParsableArguments {
         try OptionRange.acceptThreshold.check(acceptThresholdMs)
     }
 
-    func liveRun(tracing: TracingOptions, recordPath: String?, quiet: Bool = false) -> LiveRun {
+    func liveRun(tracing: TracingOptions, recordFile: TraceOutputFile?, quiet: Bool = false) -> LiveRun {
         LiveRun(
             tracing: tracing, json: json, showEvents: !findingsOnly && !quiet, showFindings: true,
             duration: duration, ringMegabytes: UInt32(ringMb), acceptThresholdMilliseconds: UInt64(acceptThresholdMs),
-            recordPath: recordPath)
+            recordFile: recordFile)
     }
 }
