@@ -56,5 +56,7 @@ struct TopCommand: ParsableCommand {
         run.observer = TopView(intervalSeconds: interval, terminal: terminal)
         run.metrics = metrics
         try run.run()
+        let shed = terminal.finishOutput()
+        if shed > 0 { Terminal.note("output: standard output was too slow: \(shed) frames shed") }
     }
 }
