@@ -41,7 +41,14 @@ public enum SignalTrap {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handler
         sigemptyset(&action.sa_mask)
-        for signal in [SIGQUIT, SIGHUP] { sigaction(signal, &action, nil) }
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in [SIGQUIT, SIGHUP] {
+            sigaction(signal, &action, nil)
+            sigaddset(&unblock, signal)
+        }
+        // A launcher may hand them over blocked: see `install()`.
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Signals that end a run in order (SIGQUIT too: its default, a core

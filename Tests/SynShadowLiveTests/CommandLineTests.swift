@@ -97,6 +97,9 @@ struct Run {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// False when a signal ended it (a crash, or the time-box).
+    var exited: Bool
+    var seconds: Double
 
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
 
@@ -109,7 +112,8 @@ struct Run {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("synshadow").path
     }()
 
-    init(_ arguments: [String], timeout: TimeInterval = 120) throws {
+    init(_ arguments: [String], timeout: TimeInterval = 120, input: String? = nil) throws {
+        let started = Date()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -117,6 +121,7 @@ struct Run {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        if let input { process.standardInput = FileHandle(forReadingAtPath: input) }
         try process.run()
         // Time-box: a hung child is killed, and the test sees its partial output.
         let deadline = DispatchTime.now() + timeout
@@ -126,6 +131,8 @@ struct Run {
         let errData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         status = process.terminationStatus
+        exited = process.terminationReason == .exit
+        seconds = Date().timeIntervalSince(started)
         stdout = String(decoding: outData, as: UTF8.self)
         stderr = String(decoding: errData, as: UTF8.self)
     }

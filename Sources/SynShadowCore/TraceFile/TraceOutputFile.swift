@@ -43,7 +43,9 @@ public final class TraceOutputFile {
     /// The new file's hidden name while it waits to replace `path`.
     private var pendingName: String?
     /// Whether a trace header went in: from then on the file is the user's.
-    private var holdsTrace = false
+    /// True until creation succeeds, so a failed init (the path existed)
+    /// never removes what is there.
+    private var holdsTrace = true
 
     public init(creating path: String, existing: Existing) throws(Failure) {
         self.path = path
@@ -67,6 +69,7 @@ public final class TraceOutputFile {
         }
         // Whatever the umask: exactly owner read and write.
         _ = fchmod(descriptor, 0o600)
+        holdsTrace = false
     }
 
     deinit {
