@@ -11,13 +11,8 @@ enum TierChoice: Equatable, ExpressibleByArgument, CaseIterable {
     static var allCases: [TierChoice] { [.auto] + Tier.allCases.sorted(by: >).map(TierChoice.only) }
 
     init?(argument: String) {
-        if argument == "auto" {
-            self = .auto
-        } else if let tier = Tier(name: argument) {
-            self = .only(tier)
-        } else {
-            return nil
-        }
+        guard let choice = Self.allCases.first(where: { $0.name == argument }) else { return nil }
+        self = choice
     }
 
     var name: String {

@@ -10,20 +10,13 @@ enum ValidationTierChoice: Equatable, ExpressibleByArgument, CaseIterable {
     static var allCases: [ValidationTierChoice] { [.all] + TierChoice.allCases.map(ValidationTierChoice.one) }
 
     init?(argument: String) {
-        if argument == "all" {
-            self = .all
-        } else if let choice = TierChoice(argument: argument) {
-            self = .one(choice)
-        } else {
-            return nil
-        }
+        guard let choice = Self.allCases.first(where: { $0.name == argument }) else { return nil }
+        self = choice
     }
 
     var name: String {
-        switch self {
-        case .all: "all"
-        case .one(let choice): choice.name
-        }
+        guard case .one(let choice) = self else { return "all" }
+        return choice.name
     }
 
     /// The tiers to run, richest first; nil stands for `auto`.

@@ -126,7 +126,8 @@ struct Run {
         // Time-box: a hung child is killed, and the test sees its partial output.
         let deadline = DispatchTime.now() + timeout
         let child = process
-        DispatchQueue.global().asyncAfter(deadline: deadline) { if child.isRunning { child.terminate() } }
+        // SIGKILL: a launcher may hand the child SIGTERM blocked.
+        DispatchQueue.global().asyncAfter(deadline: deadline) { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

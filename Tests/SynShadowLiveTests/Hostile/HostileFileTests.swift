@@ -158,12 +158,11 @@ enum RecordedTrace {
             throw SessionError("record did not start: \(record.stderr)")
         }
         try listener.listen(backlog: 1)
-        var clients: [TCPSocket] = []
-        for _ in 0..<4 {
-            let client = try TCPSocket(family: AF_INET)
+        // Four clients at a backlog of one: the accept queue overflows.
+        let clients = try (0..<4).map { _ in try TCPSocket(family: AF_INET) }
+        for client in clients {
             _ = fcntl(client.descriptor, F_SETFL, O_NONBLOCK)
             try? client.connectLoopback(port: port)
-            clients.append(client)
         }
         usleep(300_000)
         try listener.accept().close()
