@@ -8,7 +8,6 @@ import PackageDescription
 
 let package = Package(
     name: "SynShadow",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "synshadow", targets: ["synshadow"]),
     ],

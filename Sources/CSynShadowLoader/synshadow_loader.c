@@ -91,7 +91,6 @@ static const struct program_spec program_specs[] = {
 };
 
 #define PROGRAM_COUNT (sizeof(program_specs) / sizeof(program_specs[0]))
-#define DROP_REASON_MAX 512
 
 struct ss_loader {
 	struct bpf_object *object;
@@ -107,7 +106,7 @@ struct ss_loader {
 	int cpu_count;
 	uint32_t attached_hooks;
 	struct btf *vmlinux_btf;
-	const char *drop_reasons[DROP_REASON_MAX];
+	const char *drop_reasons[SS_DROP_REASON_MAX];
 	bool drop_reasons_loaded;
 };
 
@@ -491,7 +490,7 @@ static void load_drop_reasons(struct ss_loader *loader)
 	for (i = 0; i < btf_vlen(type); i++, value++) {
 		const char *name = btf__name_by_offset(loader->vmlinux_btf, value->name_off);
 
-		if (value->val < 0 || value->val >= DROP_REASON_MAX || !name)
+		if (value->val < 0 || value->val >= SS_DROP_REASON_MAX || !name)
 			continue;
 		if (strncmp(name, "SKB_DROP_REASON_", 16) == 0)
 			name += 16;
@@ -503,7 +502,7 @@ const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason
 {
 	if (!loader->drop_reasons_loaded)
 		load_drop_reasons(loader);
-	return reason < DROP_REASON_MAX ? loader->drop_reasons[reason] : NULL;
+	return reason < SS_DROP_REASON_MAX ? loader->drop_reasons[reason] : NULL;
 }
 
 long long ss_loader_map_memory(struct ss_loader *loader)

@@ -40,12 +40,14 @@ public final class KernelSession {
     private var loader: OpaquePointer?
     private let batch = EventBatch()
     private var dropReasonNames: [UInt32: String] = [:]
+    /// Room for the loader's one-line failure message.
+    private static let messageCapacity = 512
 
     public init(options: SessionOptions) throws(SessionError) {
         self.options = options
         var cOptions = ss_loader_options()
         let object = BPFObject.bytes
-        var error = [CChar](repeating: 0, count: 512)
+        var error = [CChar](repeating: 0, count: Self.messageCapacity)
         var handle: OpaquePointer?
         let status: Int32 = object.withUnsafeBytes { objectBytes in
             options.cgroupRoot.withCString { cgroupPath in
@@ -121,7 +123,7 @@ public final class KernelSession {
     /// windows of one continuous load.
     public func setHooksAttached(_ attached: Bool) throws(SessionError) {
         guard let loader else { return }
-        var error = [CChar](repeating: 0, count: 512)
+        var error = [CChar](repeating: 0, count: Self.messageCapacity)
         let status = ss_loader_set_attached(loader, attached ? 1 : 0, &error, error.count)
         if status != 0 {
             throw SessionError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
@@ -217,7 +219,7 @@ public final class KernelSession {
     /// Every drop reason the running kernel defines.
     public func dropReasonTable() -> [UInt32: String] {
         var table: [UInt32: String] = [:]
-        for value in UInt32(0)..<512 {
+        for value in UInt32(0)..<UInt32(SS_DROP_REASON_MAX) {
             if let name = dropReasonName(value) { table[value] = name }
         }
         return table
@@ -245,23 +247,25 @@ extension SessionError {
     /// Says why a tier did not load in words that point at the fix: as root,
     /// EPERM on fentry or kprobe means the kernel forbids that attach type.
     static func loadFailure(tier: Tier, message: String, errno value: Int32, log: String) -> SessionError {
+        // ENOTSUPP: the kernel's own "not supported" (no BPF trampoline), which libc does not name.
+        let kernelENOTSUPP: Int32 = 524
         let isRoot = geteuid() == 0
         switch (value, tier, isRoot) {
-        case (1, .fentry, true), (524, .fentry, _), (95, .fentry, _):
+        case (EPERM, .fentry, true), (kernelENOTSUPP, .fentry, _), (EOPNOTSUPP, .fentry, _):
             return SessionError(
                 "fentry tier: this kernel refuses fentry/fexit programs (\(message))",
                 fix: "its function tracing is locked or lacks BPF trampolines: use --tier kprobe or tracepoint",
                 detail: log)
-        case (1, .kprobe, true), (524, .kprobe, _), (95, .kprobe, _):
+        case (EPERM, .kprobe, true), (kernelENOTSUPP, .kprobe, _), (EOPNOTSUPP, .kprobe, _):
             return SessionError(
                 "kprobe tier: this kernel refuses kprobes (\(message))",
                 fix: "use --tier tracepoint", detail: log)
-        case (1, _, false), (13, _, _):
+        case (EPERM, _, false), (EACCES, _, _):
             return SessionError(
                 "\(tier.name) tier: the kernel refused BPF (\(message))",
                 fix: "run as root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN); a lockdown=confidentiality kernel refuses BPF tracing",
                 detail: log)
-        case (2, _, _):
+        case (ENOENT, _, _):
             return SessionError(
                 "\(tier.name) tier: \(message)", fix: "a hooked function or tracepoint is missing here: try another --tier",
                 detail: log)

@@ -64,8 +64,8 @@ public final class LiveTracer {
 
     public init(configuration: Configuration) throws(SessionError) {
         self.configuration = configuration
-        let cgroupRoot = try Preflight.cgroupRoot()
         try Preflight.checkCommon()
+        let cgroupRoot = try Preflight.cgroupRoot()
         selfCheck = try SelfCheck()
         var options = SessionOptions(
             tier: configuration.tier ?? .tracepoint, port: configuration.port, netns: configuration.netns,
@@ -90,12 +90,30 @@ public final class LiveTracer {
             drain: { try drainOnce(into: consumer, timeoutMilliseconds: 50) }
         )
         if let silent = report.silentHooks.first {
+            let lost = session.counters().lost
+            let others = Self.otherInstances()
+            let busy = lost > 0 || others > 0
             throw SessionError(
-                "self-check: the \(silent.name) hook never fired in the \(tier.name) tier on this kernel",
-                fix: "report this kernel (uname -r) with --verbose output; try another --tier meanwhile"
+                "self-check: the \(silent.name) hook never fired in the \(tier.name) tier"
+                    + (busy ? " (\(others) other synshadow process(es) running, \(lost) records lost meanwhile)" : ""),
+                fix: busy
+                    ? "run it again: other tracers and their load can starve the self-check's timers and ring; if it "
+                        + "fails with none running, report this kernel (uname -r) with --verbose output"
+                    : "report this kernel (uname -r) with --verbose output; try another --tier meanwhile"
             )
         }
         return report
+    }
+
+    /// Other synshadow processes on the machine: their self-checks and load
+    /// compete with ours for the CPUs and the kernel's timers.
+    private static func otherInstances() -> Int {
+        let own = String(getpid())
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return processes.filter { pid in
+            pid != own && pid.first?.isNumber == true
+                && (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) == "synshadow\n"
+        }.count
     }
 
     /// Drains until `shouldStop` says so (checked after every drain).

@@ -59,3 +59,34 @@ extension NetworkNamespace {
         return true
     }
 }
+
+extension NetworkNamespace {
+    /// The inode of the network namespace that the file at `path` names
+    /// (/var/run/netns/NAME, /proc/PID/ns/net), or why it names none: a
+    /// `--netns` filter that is not a network namespace would attach and
+    /// trace nothing.
+    public static func inode(ofNamespaceFile path: String) throws(SessionError) -> UInt32 {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw SessionError(String(cString: strerror(errno)))
+        }
+        // Namespace files are empty regular files of nsfs; nothing else is
+        // opened (opening a device or a FIFO can act or block).
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            let kind = info.st_mode & S_IFMT == S_IFDIR ? "a directory" : "not a regular file"
+            throw SessionError("\(kind), not a network namespace file")
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SessionError(String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        // The kernel names an open namespace file "net:[INODE]" (or "mnt:[...]", "pid:[...]").
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) ?? ""
+        guard target.hasPrefix("net:[") else {
+            if let bracket = target.firstIndex(of: ":"), target.hasSuffix("]"), !target.hasPrefix("/") {
+                throw SessionError("a \(target[..<bracket]) namespace, not a network namespace")
+            }
+            throw SessionError("a regular file, not a network namespace file")
+        }
+        return UInt32(truncatingIfNeeded: info.st_ino)
+    }
+}

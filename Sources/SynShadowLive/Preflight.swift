@@ -40,7 +40,7 @@ public enum Preflight {
 
     /// Root, BTF and tracefs: needed by every tier.
     public static func checkCommon() throws(SessionError) {
-        if geteuid() != 0 && !hasCapabilities([39, 38, 12]) {
+        if geteuid() != 0 && !hasCapabilities([Capability.bpf, Capability.perfmon, Capability.netAdmin]) {
             throw SessionError(
                 "synshadow needs root: loading BPF takes CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN",
                 fix: "run it with sudo"
@@ -77,6 +77,13 @@ public enum Preflight {
     /// Whether the kernel can run kprobes at all (CONFIG_KPROBES and the perf PMU).
     public static var kprobesAvailable: Bool {
         FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/kprobe/type")
+    }
+
+    /// Capability numbers of <linux/capability.h> that loading and attaching BPF takes.
+    enum Capability {
+        static let netAdmin = 12
+        static let perfmon = 38
+        static let bpf = 39
     }
 
     /// Effective capabilities of this process, from /proc/self/status.

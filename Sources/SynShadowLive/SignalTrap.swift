@@ -31,6 +31,26 @@ public enum SignalTrap {
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
+    /// For the time before `install()`, and for commands that never install
+    /// it (validate, bench, replay): SIGQUIT and SIGHUP end the process as
+    /// SIGTERM does, at once. SIGQUIT's default would otherwise run the
+    /// Swift runtime's crash backtracer for seconds ("Program crashed") with
+    /// every probe still attached.
+    public static func endOnQuitAndHangUp() {
+        let handler: @convention(c) (Int32) -> Void = { signal in _exit(128 + signal) }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        sigemptyset(&action.sa_mask)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in [SIGQUIT, SIGHUP] {
+            sigaction(signal, &action, nil)
+            sigaddset(&unblock, signal)
+        }
+        // A launcher may hand them over blocked: see `install()`.
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+    }
+
     /// Signals that end a run in order (SIGQUIT too: its default, a core
     /// dump and a backtrace, would leave probes attached for seconds).
     public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]

@@ -15,9 +15,10 @@ public struct TierSelection {
 }
 
 public enum TierSelector {
-    /// Opens a session on `requested`, or on the richest tier that loads when nil.
+    /// Opens a session on `requested`, or on the richest tier that loads when
+    /// nil. The caller has run `Preflight.checkCommon()` (LiveTracer does,
+    /// before its self-check builds a namespace).
     public static func open(requested: Tier?, options: SessionOptions) throws(SessionError) -> TierSelection {
-        try Preflight.checkCommon()
         if let requested {
             if requested == .kprobe && !Preflight.kprobesAvailable {
                 throw SessionError(

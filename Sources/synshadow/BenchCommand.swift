@@ -24,26 +24,28 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Seconds per measurement (SynShadow's interleaved windows last seconds x rounds x 4 in all).")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds per measurement (SynShadow's interleaved windows last seconds x rounds x 4 in all).")
     var seconds: Double = 5
 
-    @Option(help: "Alternating rounds (the median is reported).")
+    @Option(parsing: .unconditional, help: "Alternating rounds (the median is reported).")
     var rounds: Int = 3
 
-    @Option(help: "Client threads making connections.")
+    @Option(parsing: .unconditional, help: "Client threads making connections.")
     var clients: Int = 2
 
-    @Option(help: "SYNs in the forced-loss flood (a namespace of its own, a 64 KiB ring).")
+    @Option(parsing: .unconditional, help: "SYNs in the forced-loss flood (a namespace of its own, a 64 KiB ring).")
     var floodSyns: Int = 50_000
 
     @Flag(help: "Skip the bpftrace comparison.")
     var noBpftrace = false
 
     func validate() throws {
-        guard seconds > 0, rounds > 0, clients > 0 else {
-            throw ValidationError("--seconds, --rounds and --clients must be positive")
-        }
-        guard floodSyns > 0 else { throw ValidationError("--flood-syns must be positive") }
+        try OptionRange("--seconds", 0.1...3600, unit: "seconds").check(seconds)
+        try OptionRange("--rounds", 1...100).check(rounds)
+        try OptionRange("--clients", 1...64).check(clients)
+        try OptionRange("--flood-syns", 1...10_000_000).check(floodSyns)
     }
 
     func run() throws {
@@ -52,18 +54,11 @@ struct BenchCommand: ParsableCommand {
         Terminal.note("\(pairs) traced and \(pairs) idle windows (hooks attached) between untraced ones")
         var configuration = LiveTracer.Configuration()
         configuration.keepsRawRecords = true  // real records for the pipeline figure
-        let tracer: LiveTracer
-        do { tracer = try LiveTracer(configuration: configuration) } catch { throw ExitCode(Terminal.fail(error, verbose: false)) }
-        _ = try tracer.start(into: CollectingConsumer())
-        let interleaved: InterleavedOverhead.Result
-        do {
-            interleaved = try InterleavedOverhead().measure(tracer: tracer, pairs: pairs, clients: clients)
-        } catch let error as SessionError {
-            tracer.close()
-            throw ExitCode(Terminal.fail(error, verbose: false))
-        } catch {
-            tracer.close()
-            throw error
+        let tracer = try CommandFailure.reported { try LiveTracer(configuration: configuration) }
+        defer { tracer.close() }
+        _ = try CommandFailure.reported { try tracer.start(into: CollectingConsumer()) }
+        let interleaved = try CommandFailure.reported {
+            try InterleavedOverhead().measure(tracer: tracer, pairs: pairs, clients: clients)
         }
         let tracedTier = tracer.tier
         let mapMemory = tracer.session.mapMemoryBytes

@@ -18,9 +18,9 @@ struct DemoCommand: ParsableCommand {
     )
 
     @Option(help: "Tier to attach with: auto, fentry, kprobe or tracepoint.")
-    var tier: String = "auto"
+    var tier: TierChoice = .auto
 
-    @Option(help: "Connections to make (alternating IPv4 and IPv6).")
+    @Option(parsing: .unconditional, help: "Connections to make (alternating IPv4 and IPv6).")
     var connections: Int = 6
 
     @Flag(help: "One JSON object per line instead of aligned text.")
@@ -30,31 +30,22 @@ struct DemoCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if tier != "auto" && Tier(name: tier) == nil {
-            throw ValidationError("unknown tier '\(tier)': use auto, fentry, kprobe or tracepoint")
-        }
-        if !(1...10_000).contains(connections) { throw ValidationError("--connections must be 1-10000") }
+        try OptionRange("--connections", 1...10_000).check(connections)
     }
 
     func run() throws {
         SignalTrap.install()
-        let v4: TCPSocket
-        let v6: TCPSocket
-        do {
-            v4 = try TCPSocket(family: AF_INET)
+        let (v4, v6) = try CommandFailure.reported(context: "demo") {
+            let v4 = try TCPSocket(family: AF_INET)
             try v4.bindLoopback()
-            v6 = try TCPSocket(family: AF_INET6)
+            let v6 = try TCPSocket(family: AF_INET6)
             try v6.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
             try v6.bindLoopback(port: v4.localPort)
-        } catch {
-            throw ExitCode(Terminal.fail(SessionError("demo: \(error)"), verbose: false))
+            return (v4, v6)
         }
         let port = v4.localPort
-        let tracer: LiveTracer
-        do {
-            tracer = try LiveTracer(configuration: .init(tier: Tier(name: tier), port: port))
-        } catch {
-            throw ExitCode(Terminal.fail(error, verbose: verbose))
+        let tracer = try CommandFailure.reported(verbose: verbose) {
+            try LiveTracer(configuration: .init(tier: tier.tier, port: port))
         }
         defer { tracer.close() }
         Terminal.note(tracer.selection.summary)
@@ -79,20 +70,14 @@ struct DemoCommand: ParsableCommand {
                 }
                 Terminal.flush()
             })
-        do {
-            let report = try tracer.start(into: driver)
-            Terminal.note("self-check passed: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
-        } catch let error as SessionError {
-            throw ExitCode(Terminal.fail(error, verbose: verbose))
-        }
+        let report = try CommandFailure.reported(verbose: verbose) { try tracer.start(into: driver) }
+        Terminal.note("self-check passed: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
 
         // Part 1: clean handshakes, every step shown.
         Terminal.note("part 1: \(connections) clean connections to 127.0.0.1:\(port) and [::1]:\(port), every step shown")
-        do {
+        try CommandFailure.reported(context: "demo") {
             try v4.listen(backlog: 16)
             try v6.listen(backlog: 16)
-        } catch {
-            throw ExitCode(Terminal.fail(SessionError("demo: \(error)"), verbose: false))
         }
         let clients = DemoClients(count: connections, port: port)
         clients.start()
@@ -110,10 +95,8 @@ struct DemoCommand: ParsableCommand {
         // Part 2: an application that accepts too slowly; only findings shown.
         showEvents.store(false, ordering: .relaxed)
         Terminal.note("part 2: a listener with backlog 1 that accepts late; the model's findings:")
-        do {
+        try CommandFailure.reported(context: "demo") {
             try SlowServer.run(port: port) { try tracer.drainOnce(into: driver, timeoutMilliseconds: $0) }
-        } catch {
-            throw ExitCode(Terminal.fail(SessionError("demo: \(error)"), verbose: false))
         }
         try driver.finish()
         let counters = tracer.session.counters()

@@ -14,7 +14,8 @@ struct LiveRun {
     var duration: Double?
     var ringMegabytes: UInt32
     var acceptThresholdMilliseconds: UInt64
-    var recordPath: String?
+    /// `record -o`: created before anything is attached; removed if the run fails to start.
+    var recordFile: TraceOutputFile?
     /// A view that reads the model as the run goes (`top`); nil prints as usual.
     var observer: (any LiveRunObserver)? = nil
     /// `--metrics-listen` / `--otlp-endpoint`, for commands that offer them.
@@ -29,25 +30,19 @@ struct LiveRun {
         let exporter = try metrics?.makeExporter()
         var finalSnapshot: MetricsSnapshot?
         defer { exporter?.finish(final: finalSnapshot) }
-        let tracer: LiveTracer
-        do {
+        let tracer = try CommandFailure.reported(verbose: tracing.verbose) {
             var configuration = try tracing.tracerConfiguration()
             configuration.ringBytes = ringMegabytes << 20
-            configuration.keepsRawRecords = recordPath != nil
-            tracer = try LiveTracer(configuration: configuration)
-        } catch {
-            throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+            configuration.keepsRawRecords = recordFile != nil
+            return try LiveTracer(configuration: configuration)
         }
         defer { tracer.close() }
         Terminal.note(tracer.selection.summary)
 
         let dropReasons = tracer.session.dropReasonTable()
-        var counterSource: NamespaceCounters?
-        if countersInterval != nil {
-            do {
-                counterSource = try NamespaceCounters(namespacePath: tracing.netnsPath)
-            } catch {
-                throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+        let counterSource = try countersInterval.map { _ in
+            try CommandFailure.reported(verbose: tracing.verbose) {
+                try NamespaceCounters(namespacePath: tracing.netnsPath)
             }
         }
         // Every namespace is judged by its own sysctls: the traced one (--netns)
@@ -56,15 +51,17 @@ struct LiveRun {
         let settings = counterSource?.settings
             ?? tracer.configuration.netns.flatMap { namespaceSettings.settings(netns: $0, ownerPid: 0) }
             ?? KernelSettingsReader.current()
-        let recorder = try recordPath.map { path in
-            try TraceFileWriter(
-                path: path,
+        let recorder = try recordFile.map { file in
+            try CommandFailure.reported(context: "cannot write \(file.path)") {
+                try TraceFileWriter(
+                file: file,
                 header: TraceHeader(
                     kernelRelease: kernelRelease(), tier: tracer.tier, hostName: ProcessInfo.processInfo.hostName,
                     clockOrigin: ClockOrigin(
                         monotonicNanoseconds: tracer.origin,
                         wallClockNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9)),
                     dropReasons: dropReasons, kernelSettings: settings, recorder: "synshadow"))
+            }
         }
         let cgroups = CgroupNames()
         let events = EventFormatter(
@@ -100,16 +97,12 @@ struct LiveRun {
                 output.appendLine(json ? losses.jsonLine(count: count, total: total, at: time) : losses.humanLine(count: count, total: total, at: time))
             },
             namespaceSettings: { netns, pid in namespaceSettings.settings(netns: netns, ownerPid: pid) })
-        do {
-            let report = try tracer.start(into: driver)
-            Terminal.note("self-check: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
-            for outcome in report.outcomes where outcome.note != nil {
-                Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
-            }
-        } catch let error as SessionError {
-            throw ExitCode(Terminal.fail(error, verbose: tracing.verbose))
+        let report = try CommandFailure.reported(verbose: tracing.verbose) { try tracer.start(into: driver) }
+        Terminal.note("self-check: every hook of the \(tracer.tier.name) tier fired (\(report.milliseconds) ms)")
+        for outcome in report.outcomes where outcome.note != nil {
+            Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
         }
-        if let recordPath { Terminal.note("recording to \(recordPath)") }
+        if let recordFile { Terminal.note("recording to \(recordFile.path)") }
         let watch = counterSource.map { source in
             CounterWatch(
                 source: source, model: driver.model, scope: tracing.counterScope,

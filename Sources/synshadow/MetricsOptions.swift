@@ -13,6 +13,7 @@ struct MetricsOptions: ParsableArguments {
     var metricsListen: String?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Listeners with series of their own (the most active); the rest are summed under listener=\"other\".",
             valueName: "n"))
@@ -25,7 +26,7 @@ struct MetricsOptions: ParsableArguments {
     var otlpEndpoint: String?
 
     func validate() throws {
-        if metricsMaxListeners < 0 { throw ValidationError("--metrics-max-listeners must be 0 or more") }
+        try OptionRange("--metrics-max-listeners", 0...65_536).check(metricsMaxListeners)
     }
 
     /// nil when neither output was asked for. A bad address, a port in use

@@ -13,6 +13,13 @@ struct RecordCommand: ParsableCommand {
             `synshadow replay FILE` reaches the same findings the live run printed. Findings are \
             printed while recording; events are not, unless --events.
 
+            The file holds personal and operational data: client IP addresses and ports, the \
+            process ids and names owning the listeners, the host name and the kernel \
+            release. It is created readable by its owner alone (mode 0600), never through a \
+            symbolic link, and an existing file is kept unless --force (which replaces it, or the \
+            link, by a new file once tracing has started). A file whose recorder was killed \
+            (SIGKILL, power loss) lacks its end marker; replay says so.
+
             EXAMPLES:
               sudo synshadow record -o incident.synshadow --port 443 --duration 300
               synshadow replay incident.synshadow
@@ -25,6 +32,9 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Also print every event.")
     var events = false
 
+    @Flag(help: "Replace the file (or the symbolic link) if it exists.")
+    var force = false
+
     @OptionGroup var tracing: TracingOptions
     @OptionGroup var outputOptions: OutputOptions
     @OptionGroup(title: "Metrics") var metrics: MetricsOptions
@@ -32,12 +42,16 @@ struct RecordCommand: ParsableCommand {
     func validate() throws { try outputOptions.check() }
 
     func run() throws {
-        do {
-            var run = outputOptions.liveRun(tracing: tracing, recordPath: output, quiet: !events)
-            run.metrics = metrics
-            try run.run()
-        } catch let error as TraceFileError {
-            throw ExitCode(Terminal.fail(SessionError("cannot write \(output): \(error)"), verbose: false))
+        // Before anything is attached: a path that cannot be written fails first.
+        let file = try CommandFailure.reported {
+            do {
+                return try TraceOutputFile(creating: output, existing: force ? .replace : .keep)
+            } catch TraceOutputFile.Failure.exists {
+                throw SessionError("\(output) already exists; it is kept", fix: "pass --force to replace it")
+            }
         }
+        var run = outputOptions.liveRun(tracing: tracing, recordFile: file, quiet: !events)
+        run.metrics = metrics
+        try run.run()
     }
 }

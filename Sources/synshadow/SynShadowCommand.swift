@@ -1,4 +1,5 @@
 import ArgumentParser
+import SynShadowLive
 
 @main
 struct SynShadowCommand: ParsableCommand {
@@ -22,4 +23,9 @@ struct SynShadowCommand: ParsableCommand {
         subcommands: [DemoCommand.self, TraceCommand.self, TopCommand.self, RecordCommand.self, ReplayCommand.self, ValidateCommand.self, BenchCommand.self],
         defaultSubcommand: DemoCommand.self
     )
+
+    static func main() {
+        SignalTrap.endOnQuitAndHangUp()
+        main(nil)
+    }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SynShadowCore
 import SynShadowLive
 import Synchronization
 
@@ -25,9 +26,11 @@ enum Terminal {
         }
     }
 
+    /// One diagnostic line; whatever it quotes (a file name, a guest's
+    /// console, a recorded host name) reaches the terminal escaped.
     static func note(_ line: String) {
         flush()
-        writeAll(2, Array(("synshadow: " + line + "\n").utf8))
+        writeAll(2, Array(("synshadow: " + line.terminalSafe + "\n").utf8))
     }
 
     /// Prints a start-up failure as one line, plus the kernel's log with --verbose.

@@ -29,18 +29,21 @@ struct TopCommand: ParsableCommand {
     @OptionGroup var tracing: TracingOptions
     @OptionGroup(title: "Metrics") var metrics: MetricsOptions
 
-    @Option(help: ArgumentHelp("Seconds between redraws.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between redraws.", valueName: "seconds"))
     var interval: Double = 1
 
-    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
-    @Option(help: ArgumentHelp("Report children that wait longer than this for accept().", valueName: "ms"))
-    var acceptThresholdMs: UInt64 = 100
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Report children that wait longer than this for accept().", valueName: "ms"))
+    var acceptThresholdMs: Int = 100
 
     func validate() throws {
-        if !(interval >= 0.1 && interval <= 3600) { throw ValidationError("--interval must be between 0.1 and 3600 seconds") }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        try OptionRange("--interval", 0.1...3600, unit: "seconds").check(interval)
+        try OptionRange.duration.check(duration)
+        try OptionRange.acceptThreshold.check(acceptThresholdMs)
     }
 
     func run() throws {
@@ -48,9 +51,12 @@ struct TopCommand: ParsableCommand {
         defer { terminal.leave() }
         var run = LiveRun(
             tracing: tracing, json: false, showEvents: false, showFindings: false, duration: duration,
-            ringMegabytes: 16, acceptThresholdMilliseconds: acceptThresholdMs, recordPath: nil)
+            ringMegabytes: 16, acceptThresholdMilliseconds: UInt64(acceptThresholdMs),
+            recordFile: nil)
         run.observer = TopView(intervalSeconds: interval, terminal: terminal)
         run.metrics = metrics
         try run.run()
+        let shed = terminal.finishOutput()
+        if shed > 0 { Terminal.note("output: standard output was too slow: \(shed) frames shed") }
     }
 }

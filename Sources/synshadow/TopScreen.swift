@@ -110,14 +110,10 @@ struct TopScreen {
         return line + " " + finding.explanation
     }
 
-    /// Cuts a line to the width (never wraps), and shows control characters
-    /// (a process name may hold an escape sequence) as "?".
+    /// Cuts a line to the width (never wraps), control characters escaped
+    /// first (a process name may hold an escape sequence).
     private func cut(_ line: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for scalar in line.unicodeScalars {
-            scalars.append(scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value) ? "?" : scalar)
-        }
-        let clean = String(scalars)
+        let clean = line.terminalSafe
         return clean.count <= width ? clean : trimTrailing(String(clean.prefix(max(width, 0))))
     }
 

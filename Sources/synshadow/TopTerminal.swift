@@ -11,6 +11,9 @@ final class TopTerminal {
     let isInteractive: Bool
     private var savedInput: termios?
     private var isActive = false
+    /// Off a terminal, frames go through a bounded queue: a slow reader
+    /// sheds frames, never holds the drain.
+    private lazy var plainOutput: OutputQueue? = isInteractive ? nil : OutputQueue()
 
     init(interactive: Bool = isatty(STDOUT_FILENO) == 1) {
         isInteractive = interactive
@@ -77,7 +80,18 @@ final class TopTerminal {
         return count > 0 && buffer.prefix(count).contains { $0 == UInt8(ascii: "q") || $0 == UInt8(ascii: "Q") }
     }
 
+    /// Gives a slow reader two seconds for the frames still queued; returns how many were shed.
+    func finishOutput() -> UInt64 {
+        guard let plainOutput else { return 0 }
+        let written = plainOutput.finish(within: 2)
+        return written.shed.total + (written.unwrittenBytes > 0 ? 1 : 0)
+    }
+
     private func write(_ text: String) {
+        if let plainOutput {
+            plainOutput.appendLine(String(text.dropLast()))
+            return
+        }
         Terminal.flush()
         var bytes = Array(text.utf8)
         var offset = 0

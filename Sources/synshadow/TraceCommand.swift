@@ -41,7 +41,7 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-        var run = output.liveRun(tracing: tracing, recordPath: nil)
+        var run = output.liveRun(tracing: tracing, recordFile: nil)
         run.metrics = metrics
         run.countersInterval = counters.interval
         run.countersFault = counters.fault
@@ -58,26 +58,30 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print findings only, not every event.")
     var findingsOnly = false
 
-    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
-    @Option(help: ArgumentHelp("Ring buffer size in MiB (a power of two).", valueName: "MiB"))
-    var ringMb: UInt32 = 16
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ring buffer size in MiB (a power of two).", valueName: "MiB"))
+    var ringMb: Int = 16
 
-    @Option(help: ArgumentHelp("Report children that wait longer than this for accept().", valueName: "ms"))
-    var acceptThresholdMs: UInt64 = 100
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Report children that wait longer than this for accept().", valueName: "ms"))
+    var acceptThresholdMs: Int = 100
 
     func check() throws {
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-        if ringMb == 0 || ringMb & (ringMb - 1) != 0 || ringMb > 1024 {
-            throw ValidationError("--ring-mb must be a power of two between 1 and 1024")
+        try OptionRange.duration.check(duration)
+        try OptionRange("--ring-mb", 1...1024, unit: "MiB, a power of two").check(ringMb)
+        if ringMb & (ringMb - 1) != 0 {
+            throw ValidationError("--ring-mb \(ringMb): not a power of two; accepted: 1, 2, 4 ... 1024 MiB")
         }
+        try OptionRange.acceptThreshold.check(acceptThresholdMs)
     }
 
-    func liveRun(tracing: TracingOptions, recordPath: String?, quiet: Bool = false) -> LiveRun {
+    func liveRun(tracing: TracingOptions, recordFile: TraceOutputFile?, quiet: Bool = false) -> LiveRun {
         LiveRun(
             tracing: tracing, json: json, showEvents: !findingsOnly && !quiet, showFindings: true,
-            duration: duration, ringMegabytes: ringMb, acceptThresholdMilliseconds: acceptThresholdMs,
-            recordPath: recordPath)
+            duration: duration, ringMegabytes: UInt32(ringMb), acceptThresholdMilliseconds: UInt64(acceptThresholdMs),
+            recordFile: recordFile)
     }
 }

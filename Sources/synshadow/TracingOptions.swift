@@ -9,10 +9,12 @@ struct TracingOptions: ParsableArguments {
             "Attach tier: auto, fentry, kprobe or tracepoint.",
             discussion: "auto tries fentry, then kprobe, then tracepoint, and says why it passed over each.",
             valueName: "tier"))
-    var tier: String = "auto"
+    var tier: TierChoice = .auto
 
-    @Option(help: ArgumentHelp("Trace only listeners on this local port (filtered in the kernel).", valueName: "port"))
-    var port: UInt16?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Trace only listeners on this local port (filtered in the kernel).", valueName: "port"))
+    var port: Int?
 
     @Option(
         help: ArgumentHelp(
@@ -31,10 +33,12 @@ struct TracingOptions: ParsableArguments {
         help: ArgumentHelp(
             "Trace only ipv4 or ipv6 connections (filtered in the kernel). A v4 client of a dual-stack listener is ipv4.",
             valueName: "family"))
-    var family: String?
+    var family: FamilyChoice?
 
-    @Option(help: ArgumentHelp("Trace only listeners owned by this process id (filtered in the kernel).", valueName: "pid"))
-    var pid: UInt32?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Trace only listeners owned by this process id (filtered in the kernel).", valueName: "pid"))
+    var pid: Int?
 
     @Option(
         help: ArgumentHelp(
@@ -54,25 +58,18 @@ struct TracingOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        if tier != "auto" && Tier(name: tier) == nil {
-            throw ValidationError("unknown tier '\(tier)': use auto, fentry, kprobe or tracepoint")
-        }
-        if port == 0 { throw ValidationError("--port must be 1-65535") }
-        if let netns, resolvedNetns(netns) == nil {
-            throw ValidationError("--netns '\(netns)' is neither a namespace file nor an inode number")
-        }
-        if let family, AddressFamily(name: family) == nil {
-            throw ValidationError("unknown --family '\(family)': use ipv4 or ipv6")
-        }
+        try OptionRange.port.check(port)
+        if let netns { _ = try FilterCheck.networkNamespace(netns) }
         if let localAddress {
             guard let address = Self.parsedAddress(localAddress) else {
                 throw ValidationError("--local-address '\(localAddress)' is not an IPv4 or IPv6 address")
             }
-            if let family, AddressFamily(name: family) != address.family {
-                throw ValidationError("--local-address \(localAddress) is not an \(family) address")
+            if let family, family.family != address.family {
+                throw ValidationError("--local-address \(localAddress) is not an \(family.name) address")
             }
         }
-        if pid == 0 { throw ValidationError("--pid must be a process id (1 or more)") }
+        try OptionRange.pid.check(pid)
+        if let pid { try FilterCheck.process(pid) }
         if let comm, comm.isEmpty || comm.utf8.count > 15 {
             throw ValidationError("--comm must be 1 to 15 bytes: the kernel keeps no more of a process name")
         }
@@ -89,9 +86,10 @@ struct TracingOptions: ParsableArguments {
         return (address, .ipv6)
     }
 
-    var requestedTier: Tier? { Tier(name: tier) }
+    var requestedTier: Tier? { tier.tier }
 
-    var netnsInode: UInt32? { netns.flatMap(resolvedNetns) }
+    /// Checked by `validate()`.
+    var netnsInode: UInt32? { netns.flatMap { try? FilterCheck.networkNamespace($0) } }
 
     /// A file naming the --netns namespace (an inode number is looked up
     /// among the tasks in it); nil without --netns.
@@ -107,25 +105,21 @@ struct TracingOptions: ParsableArguments {
         var filters: [String] = []
         if let port { filters.append("--port \(port)") }
         if let localAddress { filters.append("--local-address \(localAddress)") }
-        if let family { filters.append("--family \(family)") }
+        if let family { filters.append("--family \(family.name)") }
         if let pid { filters.append("--pid \(pid)") }
         if let comm { filters.append("--comm \(comm)") }
         if let cgroup { filters.append("--cgroup \(cgroup)") }
         return filters.isEmpty ? .namespace : .filtered(filters.joined(separator: " "))
     }
 
-    private func resolvedNetns(_ text: String) -> UInt32? {
-        if let inode = UInt32(text), inode > 0 { return inode }
-        return NetworkNamespace.inode(ofPath: text)
-    }
-
     func tracerConfiguration() throws(SessionError) -> LiveTracer.Configuration {
-        var configuration = LiveTracer.Configuration(tier: requestedTier, port: port, netns: netnsInode)
+        var configuration = LiveTracer.Configuration(
+            tier: requestedTier, port: port.map { UInt16($0) }, netns: netnsInode)
         let address = localAddress.flatMap(Self.parsedAddress)
         configuration.addressFilter = AddressFilter(
-            family: family.flatMap(AddressFamily.init(name:)) ?? address?.family, localAddress: address?.address)
+            family: family?.family ?? address?.family, localAddress: address?.address)
         configuration.ownerFilter = OwnerFilter(
-            pid: pid, comm: comm, cgroup: try cgroup.map { path throws(SessionError) in
+            pid: pid.map { UInt32($0) }, comm: comm, cgroup: try cgroup.map { path throws(SessionError) in
                 try OwnerFilter.cgroup(named: path, root: try Preflight.cgroupRoot())
             })
         return configuration

@@ -24,12 +24,12 @@ struct ValidateCommand: ParsableCommand {
     )
 
     @Option(help: "Tier: all (every tier that loads), auto, fentry, kprobe or tracepoint.")
-    var tier: String = "all"
+    var tier: ValidationTierChoice = .all
 
     @Option(help: ArgumentHelp("Boot this kernel (bzImage path, or 6.1 / 6.12) in a qemu guest and validate there.", valueName: "kernel"))
     var kernel: String?
 
-    @Option(help: "Connections per address family in the clean-handshakes scenario.")
+    @Option(parsing: .unconditional, help: "Connections per address family in the clean-handshakes scenario.")
     var connections: Int = 1000
 
     @Option(
@@ -38,6 +38,7 @@ struct ValidateCommand: ParsableCommand {
     var scenario: [String] = []
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Clean-phase connections of the busy-server scenario (default 20000; the long form is 1000000).",
             valueName: "n"))
@@ -56,49 +57,43 @@ struct ValidateCommand: ParsableCommand {
         help: ArgumentHelp(
             "Tell the oracle a wrong fact on purpose (wrong-backlog): rows must turn to FAIL, proving the oracle can fail.",
             valueName: "fault"))
-    var oracleFault: String?
+    var oracleFault: OracleFault?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "How far apart two CPUs' views of a queue may be, in ms (default 5; 100 inside a qemu guest, whose kernel runs tens of times slower).",
             valueName: "ms"))
-    var raceWindowMs: UInt64?
+    var raceWindowMs: Int?
 
     func validate() throws {
-        if !["all", "auto"].contains(tier) && Tier(name: tier) == nil {
-            throw ValidationError("unknown tier '\(tier)': use all, auto, fentry, kprobe or tracepoint")
-        }
-        if !(1...100_000).contains(connections) { throw ValidationError("--connections must be 1-100000") }
-        if let busyConnections, !(100...10_000_000).contains(busyConnections) {
-            throw ValidationError("--busy-connections must be 100-10000000")
-        }
+        try OptionRange("--connections", 1...100_000).check(connections)
+        try OptionRange("--busy-connections", 100...10_000_000).check(busyConnections)
+        try OptionRange("--race-window-ms", 0...60_000, unit: "ms").check(raceWindowMs)
         if ValidationSuite.standard().selecting(scenario) == nil {
             throw ValidationError(
                 "unknown --scenario: use " + ValidationSuite.standard().scenarios.map(\.name).joined(separator: ", "))
-        }
-        if let oracleFault, OracleFault(rawValue: oracleFault) == nil {
-            throw ValidationError(
-                "unknown --oracle-fault '\(oracleFault)': use " + OracleFault.allCases.map(\.rawValue).joined(separator: ", "))
         }
     }
 
     func run() throws {
         let records: [VerdictRecord]
         if let kernel {
-            do {
-                records = try GuestRunner(kernel: kernel).validate(
-                    arguments: ["--tier", tier, "--connections", String(connections),
+            records = try CommandFailure.reported {
+                try GuestRunner(kernel: kernel).validate(
+                    arguments: ["--tier", tier.name, "--connections", String(connections),
                                 "--race-window-ms", String(raceWindowMs ?? 100)]
-                        + (oracleFault.map { ["--oracle-fault", $0] } ?? [])
+                        + (oracleFault.map { ["--oracle-fault", $0.rawValue] } ?? [])
                         + scenario.flatMap { ["--scenario", $0] }
                         + (busyConnections.map { ["--busy-connections", String($0)] } ?? []),
                     recordDirectory: recordDir,
                     console: { Terminal.note("guest: " + $0) })
-            } catch {
-                throw ExitCode(Terminal.fail(error, verbose: false))
             }
         } else {
-            records = try runHere()
+            // Without root no tier can load: say so, rather than a table of
+            // UNAVAILABLE rows ending "0 passed, 0 failed" that CI reads as a pass.
+            try CommandFailure.reported { try Preflight.checkCommon() }
+            records = try CommandFailure.reported { try runHere() }
         }
         if json {
             for record in records { Terminal.output(record.jsonLine()) }
@@ -107,30 +102,29 @@ struct ValidateCommand: ParsableCommand {
         }
         Terminal.flush()
         if records.contains(where: \.failed) { throw ExitCode(1) }
+        if !records.contains(where: { $0.verdict == "PASS" }) {
+            Terminal.note("error: no scenario ran on any tier: nothing was validated")
+            throw ExitCode(1)
+        }
     }
 
     private func runHere() throws -> [VerdictRecord] {
         let release = kernelRelease()
         let suite = ValidationSuite.standard(connectionsPerFamily: connections, busyConnections: busyConnections)
             .selecting(scenario)!
-        let tiers: [Tier?] =
-            switch tier {
-            case "all": Tier.allCases.sorted(by: >)
-            case "auto": [nil]
-            default: [Tier(name: tier)]
-            }
         var records: [VerdictRecord] = []
-        for candidate in tiers {
+        for candidate in tier.candidates {
             do {
                 let outcomes = try suite.run(
-                    tier: candidate, oracleFault: oracleFault.flatMap(OracleFault.init),
-                    raceWindow: raceWindowMs.map { $0 * 1_000_000 }, recordDirectory: recordDir
+                    tier: candidate, oracleFault: oracleFault,
+                    raceWindow: raceWindowMs.map { UInt64($0) * 1_000_000 }, recordDirectory: recordDir
                 ) {
                     Terminal.note($0)
                 }
                 records += outcomes.map { VerdictRecord($0, kernel: release) }
             } catch let error as SessionError {
-                guard tier == "all", let candidate else { throw ExitCode(Terminal.fail(error, verbose: false)) }
+                // With --tier all, a tier this kernel cannot load is a row of its own.
+                guard tier == .all, let candidate else { throw error }
                 records.append(VerdictRecord(unavailableTier: candidate, kernel: release, reason: error.description))
             }
         }

@@ -163,7 +163,7 @@ import Testing
         let plain = TopTerminal(interactive: false).frame(lines)
         #expect(!plain.utf8.contains(0x1B))
         #expect(plain == lines.joined(separator: "\n") + "\n\n")
-        #expect(plain.contains("x?[2Jy?[4242]"))
+        #expect(plain.contains(#"x\x1b[2Jy\x07[4242]"#))
         let redrawn = TopTerminal(interactive: true).frame(lines)
         #expect(redrawn.hasPrefix("\u{1B}[H") && redrawn.hasSuffix("\u{1B}[J"))
         // The only escapes on a TTY are the terminal's own.

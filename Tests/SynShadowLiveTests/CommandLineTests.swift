@@ -97,6 +97,9 @@ struct Run {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// False when a signal ended it (a crash, or the time-box).
+    var exited: Bool
+    var seconds: Double
 
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
 
@@ -109,7 +112,8 @@ struct Run {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("synshadow").path
     }()
 
-    init(_ arguments: [String], timeout: TimeInterval = 120) throws {
+    init(_ arguments: [String], timeout: TimeInterval = 120, input: String? = nil) throws {
+        let started = Date()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -117,15 +121,19 @@ struct Run {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        if let input { process.standardInput = FileHandle(forReadingAtPath: input) }
         try process.run()
         // Time-box: a hung child is killed, and the test sees its partial output.
         let deadline = DispatchTime.now() + timeout
         let child = process
-        DispatchQueue.global().asyncAfter(deadline: deadline) { if child.isRunning { child.terminate() } }
+        // SIGKILL: a launcher may hand the child SIGTERM blocked.
+        DispatchQueue.global().asyncAfter(deadline: deadline) { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         status = process.terminationStatus
+        exited = process.terminationReason == .exit
+        seconds = Date().timeIntervalSince(started)
         stdout = String(decoding: outData, as: UTF8.self)
         stderr = String(decoding: errData, as: UTF8.self)
     }

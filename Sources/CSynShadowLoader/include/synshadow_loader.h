@@ -102,8 +102,12 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 int ss_loader_set_listener_owner(struct ss_loader *loader, uint64_t listener,
 				 uint32_t tgid, uint32_t netns, uint16_t port, const char *comm, int wanted);
 
+/* Drop reasons with a name: values of enum skb_drop_reason below this bound
+ * (the kernel's enum stays far below it). */
+#define SS_DROP_REASON_MAX 512
+
 /* Name of an skb_drop_reason value from the running kernel's BTF, without
- * the SKB_DROP_REASON_ prefix; NULL when unknown. */
+ * the SKB_DROP_REASON_ prefix; NULL when unknown (and at SS_DROP_REASON_MAX or above). */
 const char *ss_loader_drop_reason_name(struct ss_loader *loader, uint32_t reason);
 
 /* Kernel memory charged to the session's maps ("memlock" in fdinfo), and

@@ -9,6 +9,8 @@ public struct FindingFormatter: Sendable {
         self.origin = origin
     }
 
+    /// One line for a person. Process names, cgroup paths and anything the
+    /// explanation quotes come from other users: the line is escaped whole.
     public func humanLine(_ finding: Finding) -> String {
         let seconds = Double(Int64(bitPattern: finding.timestamp &- origin)) / 1e9
         var line = String(format: "%.6f", seconds) + " FINDING " + finding.severity.rawValue.uppercased() + " "
@@ -21,7 +23,7 @@ public struct FindingFormatter: Sendable {
         if let flow = finding.flow { line += " flow=" + flow.text }
         line += ": " + finding.explanation
         if !finding.counters.isEmpty { line += " (nstat: " + finding.counters.map(\.rawValue).joined(separator: ", ") + ")" }
-        return line
+        return line.terminalSafe
     }
 
     public func jsonLine(_ finding: Finding) -> String {

@@ -10,14 +10,12 @@ protocol TraceByteSink: AnyObject {
     func close() throws(TraceFileError)
 }
 
-/// A file created (or truncated) for writing.
+/// A file open for writing (see `TraceOutputFile`), closed by the sink.
 final class FileByteSink: TraceByteSink {
     private var descriptor: Int32
     private var position = 0
 
-    init(path: String) throws(TraceFileError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw .io(offset: 0, reason: "cannot create \(path): \(systemError())") }
+    init(descriptor: Int32) {
         self.descriptor = descriptor
     }
 

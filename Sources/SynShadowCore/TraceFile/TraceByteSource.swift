@@ -12,14 +12,33 @@ protocol TraceByteSource {
     func close()
 }
 
-/// A file opened read-only.
+/// A file opened read-only, or a descriptor already open (standard input).
 final class FileByteSource: TraceByteSource {
     private let descriptor: Int32
     private var position = 0
 
-    init(path: String) throws(TraceFileError) {
-        let descriptor = open(path, O_RDONLY)
+    /// Opening a FIFO blocks until a writer opens it, silently and for ever
+    /// if none comes: so it is opened without blocking, and given
+    /// `writerTimeout` seconds to deliver its first byte (or its end).
+    init(path: String, writerTimeout: Int32) throws(TraceFileError) {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw .io(offset: 0, reason: "cannot open \(path): \(systemError())") }
+        self.descriptor = descriptor
+        var info = stat()
+        if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFIFO {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            var ready: Int32
+            repeat { ready = poll(&entry, 1, writerTimeout * 1000) } while ready < 0 && errno == EINTR
+            if ready == 0 {
+                close()
+                throw .io(offset: 0, reason: "no writer opened the FIFO \(path) within \(writerTimeout) s")
+            }
+        }
+        // Reads block from here on, as for any file.
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+    }
+
+    init(descriptor: Int32) {
         self.descriptor = descriptor
     }
 

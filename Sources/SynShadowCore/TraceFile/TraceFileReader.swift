@@ -17,9 +17,15 @@ public final class TraceFileReader {
     private var recordsLeft = 0
     private var ended = false
 
-    /// Opens the trace at `path` and reads its header.
-    public convenience init(path: String) throws(TraceFileError) {
-        try self.init(source: FileByteSource(path: path))
+    /// Opens the trace at `path` and reads its header. A FIFO has
+    /// `writerTimeout` seconds to start delivering.
+    public convenience init(path: String, writerTimeout: Int32 = 10) throws(TraceFileError) {
+        try self.init(source: FileByteSource(path: path, writerTimeout: writerTimeout))
+    }
+
+    /// Reads a trace from an open descriptor (standard input for `replay -`), closing it at the end.
+    public convenience init(descriptor: Int32) throws(TraceFileError) {
+        try self.init(source: FileByteSource(descriptor: descriptor))
     }
 
     /// Reads a trace held in memory.

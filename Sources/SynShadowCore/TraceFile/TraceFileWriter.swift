@@ -17,9 +17,25 @@ public final class TraceFileWriter {
     /// Event records written so far.
     public private(set) var eventCount: UInt64 = 0
 
-    /// Creates (or truncates) the file at `path` and writes the header.
+    /// Writes a new file at `path` (replacing one there: see `TraceOutputFile`) and its header.
     public convenience init(path: String, header: TraceHeader) throws(TraceFileError) {
-        try self.init(sink: FileByteSink(path: path), memory: nil, header: header)
+        let file: TraceOutputFile
+        do {
+            file = try TraceOutputFile(creating: path, existing: .replace)
+        } catch {
+            throw .io(offset: 0, reason: error.description)
+        }
+        try self.init(file: file, header: header)
+    }
+
+    /// Writes the header into `file`, which then takes its place.
+    public convenience init(file: TraceOutputFile, header: TraceHeader) throws(TraceFileError) {
+        try self.init(sink: FileByteSink(descriptor: file.takeDescriptor()), memory: nil, header: header)
+        do {
+            try file.headerWritten()
+        } catch {
+            throw .io(offset: 0, reason: error.description)
+        }
     }
 
     /// Writes into memory; read the result from `bytes`.
@@ -138,11 +154,13 @@ public final class TraceFileWriter {
 
     private func writeFrame(_ type: TraceFormat.FrameType, _ payload: [UInt8]) throws(TraceFileError) {
         guard !finished else { throw .io(offset: 0, reason: "the trace is already finished") }
-        var header: [UInt8] = [type.rawValue, 0, 0, 0]
-        LittleEndian.append(UInt32(payload.count), to: &header)
-        LittleEndian.append(payload.withUnsafeBytes { TraceChecksum.compute($0) }, to: &header)
-        try emit(header)
-        try emit(payload)
+        var frame: [UInt8] = [type.rawValue, 0, 0, 0]
+        frame.reserveCapacity(TraceFormat.frameHeaderSize + payload.count)
+        LittleEndian.append(UInt32(payload.count), to: &frame)
+        LittleEndian.append(payload.withUnsafeBytes { TraceChecksum.compute($0) }, to: &frame)
+        // One write per frame: a recorder killed mid-write rarely leaves half a frame.
+        frame += payload
+        try emit(frame)
     }
 
     private func emit(_ bytes: [UInt8]) throws(TraceFileError) {
