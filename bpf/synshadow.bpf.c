@@ -1506,12 +1506,22 @@ static __always_inline void on_request_error(const struct request_sock *req, __u
 	event_submit(e);
 }
 
+/* tcp_check_req's listener. For a Fast Open child, tcp_rcv_state_process
+ * passes the child itself as `sk`: the listener is the request's, and its
+ * queues and owner are the ones that count (the child's are its own). */
+static __always_inline const struct sock *check_req_listener(const struct sock *sk, const struct request_sock *req,
+							     bool fastopen)
+{
+	return fastopen ? BPF_CORE_READ(req, __req_common.skc_listener) : sk;
+}
+
 static __always_inline void on_check_req_entry(const struct sock *sk, const struct sk_buff *skb,
 					       const struct request_sock *req, bool fastopen)
 {
+	const struct sock *listener = check_req_listener(sk, req, fastopen);
 	struct synshadow_event *e;
 
-	if (!listener_wanted(sk))
+	if (!listener || !listener_wanted(listener))
 		return;
 	e = event_reserve_in_task(SS_EVENT_ACK, SS_HOOK_CHECK_REQ_ENTRY);
 	if (!e)
@@ -1524,7 +1534,7 @@ static __always_inline void on_check_req_entry(const struct sock *sk, const stru
 		e->kind = SS_EVENT_RST;
 	else if (e->tcp_flags & TCPF_SYN)
 		e->kind = SS_EVENT_SYN; /* a retransmitted SYN for a queued request */
-	fill_listener(e, sk);
+	fill_listener(e, listener);
 	e->request = (__u64)req;
 	if (fastopen)
 		e->flags |= SS_FLAG_FASTOPEN;
@@ -1551,9 +1561,10 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 					      const struct request_sock *req, bool fastopen, __u64 ret,
 					      bool stolen)
 {
+	const struct sock *listener = check_req_listener(sk, req, fastopen);
 	struct synshadow_event *e;
 
-	if (!listener_wanted(sk))
+	if (!listener || !listener_wanted(listener))
 		return;
 	e = event_reserve_in_task(SS_EVENT_CHECK_REQ_DONE, SS_HOOK_CHECK_REQ_EXIT);
 	if (!e)
@@ -1563,7 +1574,7 @@ static __always_inline void on_check_req_exit(const struct sock *sk, const struc
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	fill_listener(e, sk);
+	fill_listener(e, listener);
 	e->request = (__u64)req;
 	e->result = ret;
 	if (ret && ret != (__u64)sk)
