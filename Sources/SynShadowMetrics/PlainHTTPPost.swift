@@ -56,18 +56,10 @@ enum PlainHTTPPost {
     }
 
     private static func send(_ bytes: [UInt8], on descriptor: Int32, deadline: UInt64) throws(OTLPPostFailure) {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count > 0 {
-                sent += count
-            } else if count < 0, errno == EAGAIN || errno == EINTR {
-                guard SocketIO.wait(descriptor, for: Int16(POLLOUT), until: deadline) else {
-                    throw OTLPPostFailure(reason: "sending timed out (the collector stopped reading)")
-                }
-            } else {
-                throw OTLPPostFailure(reason: "sending failed: \(SocketIO.describe(errno))")
-            }
+        switch SocketIO.send(bytes, on: descriptor, until: deadline).error {
+        case nil: return
+        case ETIMEDOUT: throw OTLPPostFailure(reason: "sending timed out (the collector stopped reading)")
+        case let code?: throw OTLPPostFailure(reason: "sending failed: \(SocketIO.describe(code))")
         }
     }
 

@@ -29,6 +29,24 @@ enum SocketIO {
         }
     }
 
+    /// Sends all of `bytes` on a non-blocking socket, waiting for room until
+    /// the monotonic `deadline`: how many were sent, and the errno that
+    /// stopped it (ETIMEDOUT when the deadline passed first).
+    static func send(_ bytes: [UInt8], on descriptor: Int32, until deadline: UInt64) -> (sent: Int, error: Int32?) {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count > 0 {
+                sent += count
+            } else if count < 0, errno == EAGAIN || errno == EINTR {
+                guard wait(descriptor, for: Int16(POLLOUT), until: deadline) else { return (sent, ETIMEDOUT) }
+            } else {
+                return (sent, count == 0 ? EPIPE : errno)
+            }
+        }
+        return (sent, nil)
+    }
+
     /// Non-blocking and closed on exec (Glibc's module has no accept4 or pipe2).
     static func makeNonBlocking(_ descriptor: Int32) {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)

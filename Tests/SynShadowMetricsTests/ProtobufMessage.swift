@@ -12,36 +12,48 @@ struct ProtobufMessage {
 
     private(set) var fields: [(number: Int, value: Value)] = []
 
-    init(_ bytes: [UInt8]) throws {
-        var cursor = 0
-        func varint() throws -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while cursor < bytes.count, shift < 64 {
-                let byte = bytes[cursor]
-                cursor += 1
-                value |= UInt64(byte & 0x7f) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
+    /// Reads the wire format front to back; every read checks its bounds.
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func take(_ count: Int) throws -> [UInt8] {
+            guard count >= 0, count <= bytes.count - offset else { throw Malformed() }
+            defer { offset += count }
+            return Array(bytes[offset..<offset + count])
+        }
+
+        /// Base-128, least significant group first, at most ten bytes.
+        mutating func varint() throws -> UInt64 {
+            for (index, byte) in try peekVarint().enumerated() where byte < 0x80 {
+                let groups = try take(index + 1)
+                return groups.reversed().reduce(0) { $0 << 7 | UInt64($1 & 0x7f) }
             }
             throw Malformed()
         }
-        func take(_ count: Int) throws -> [UInt8] {
-            guard count >= 0, count <= bytes.count - cursor else { throw Malformed() }
-            defer { cursor += count }
-            return Array(bytes[cursor..<cursor + count])
+
+        private func peekVarint() throws -> ArraySlice<UInt8> {
+            guard !atEnd else { throw Malformed() }
+            return bytes[offset..<min(offset + 10, bytes.count)]
         }
-        func littleEndian(_ bytes: [UInt8]) -> UInt64 {
-            bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+
+        mutating func littleEndian(_ count: Int) throws -> UInt64 {
+            try take(count).reversed().reduce(0) { $0 << 8 | UInt64($1) }
         }
-        while cursor < bytes.count {
-            let key = try varint()
+    }
+
+    init(_ bytes: [UInt8]) throws {
+        var reader = Reader(bytes: bytes)
+        while !reader.atEnd {
+            let key = try reader.varint()
             let number = Int(key >> 3)
             switch key & 7 {
-            case 0: fields.append((number, .varint(try varint())))
-            case 1: fields.append((number, .fixed64(littleEndian(try take(8)))))
-            case 2: fields.append((number, .bytes(try take(Int(try varint())))))
-            case 5: fields.append((number, .fixed32(UInt32(littleEndian(try take(4))))))
+            case 0: fields.append((number, .varint(try reader.varint())))
+            case 1: fields.append((number, .fixed64(try reader.littleEndian(8))))
+            case 2: fields.append((number, .bytes(try reader.take(Int(try reader.varint())))))
+            case 5: fields.append((number, .fixed32(UInt32(try reader.littleEndian(4)))))
             default: throw Malformed()
             }
         }
