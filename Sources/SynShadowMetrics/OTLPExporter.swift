@@ -60,10 +60,15 @@ final class OTLPExporter: Sendable {
         if full { wake.signal() }
     }
 
-    /// Exports the figures once more and sends the queued findings, within `seconds`.
+    /// Exports the figures once more and sends the queued findings, within
+    /// `seconds`; once (a second call returns at once).
     func shutdown(seconds: Double) {
         let deadline = SocketIO.monotonicNanoseconds() + UInt64(max(seconds, 0) * 1e9)
-        state.withLock { $0.finalDeadline = deadline }
+        let first = state.withLock { state in
+            defer { state.finalDeadline = state.finalDeadline ?? deadline }
+            return state.finalDeadline == nil
+        }
+        guard first else { return }
         wake.signal()
         _ = finished.wait(timeout: .now() + max(seconds, 0) + 0.5)
     }
