@@ -14,13 +14,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
-        // Metrics out: Prometheus text on a small HTTP server, and OTLP/HTTP
-        // (only that trait: no gRPC in the build).
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
-        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The event ABI shared with the BPF programs: bpf/abi/include/synshadow_abi.h.
@@ -52,18 +45,11 @@ let package = Package(
             name: "SynShadowLive",
             dependencies: ["SynShadowCore", "CSynShadowLoader", "CSynShadowSystem", "SynShadowBPFObject"]
         ),
-        // The figures out of the process: Prometheus endpoint and OTLP export.
-        .target(
-            name: "SynShadowMetrics",
-            dependencies: [
-                "SynShadowCore",
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "FlyingFox", package: "FlyingFox"),
-                .product(name: "OTel", package: "swift-otel"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-            ]
-        ),
+        // The figures out of the process: the Prometheus endpoint (its own
+        // small HTTP/1.1 server on POSIX sockets) and OTLP/HTTP export (protobuf
+        // written directly; https through the toolchain's FoundationNetworking).
+        // No package dependency: the model's exact snapshot needs no metrics library.
+        .target(name: "SynShadowMetrics", dependencies: ["SynShadowCore"]),
         .executableTarget(
             name: "synshadow",
             dependencies: [
@@ -88,7 +74,7 @@ let package = Package(
         .testTarget(
             name: "SynShadowLiveTests",
             dependencies: [
-                "SynShadowCore", "SynShadowLive", "CSynShadowLoader", .product(name: "FlyingFox", package: "FlyingFox"),
+                "SynShadowCore", "SynShadowLive", "CSynShadowLoader",
             ]
         ),
         .testTarget(

@@ -21,9 +21,6 @@ public enum MetricsCatalogue {
     public static let racedVerdicts = "synshadow_raced_verdicts_total"
     public static let info = "synshadow_info"
 
-    /// The two latency histograms, for exporters that configure buckets per name.
-    public static let histograms = [handshakeTime, acceptWait]
-
     public static func samples(from snapshot: MetricsSnapshot, maxListeners: Int) -> [MetricSample] {
         let statistics = snapshot.statistics
         var samples: [MetricSample] = [

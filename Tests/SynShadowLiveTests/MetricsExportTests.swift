@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FlyingFox
+import Dispatch
 import Foundation
 import SynShadowCore
 import SynShadowLive
@@ -120,8 +120,8 @@ extension LiveKernelTests {
         }
 
         @Test func otlpCarriesTheMetricsAndTheFindingsAsLogs() async throws {
-            let receiver = OTLPReceiver()
-            let receiverPort = try await receiver.start()
+            let receiver = try OTLPReceiver()
+            let receiverPort = receiver.port
             let outcome = try await Self.onThread { () throws -> (status: Int32, stderr: String, port: UInt16) in
                 let scenario = try OverflowScenario(clean: 3)
                 defer { scenario.close() }
@@ -136,7 +136,7 @@ extension LiveKernelTests {
                 usleep(2_500_000)
                 return (trace.stop(signal: SIGINT), trace.stderr, scenario.port)
             }
-            await receiver.stop()
+            receiver.stop()
             #expect(outcome.status == 0, "\(outcome.stderr)")
 
             let metrics = receiver.bodies(at: "/v1/metrics")
@@ -150,6 +150,7 @@ extension LiveKernelTests {
                 "service.name", "synshadow", "synshadow_syns_total", "synshadow_handshakes_total",
                 "synshadow_findings_total", "synshadow_handshake_duration_seconds", "synshadow_accept_wait_seconds",
                 "synshadow_info", "tracepoint", "listener", listener, "syn-dropped-accept-queue-full",
+                "synshadow_otlp_export_failures_total",
             ] {
                 #expect(metricStrings.contains(expected), "metrics lack '\(expected)'")
             }
@@ -167,39 +168,61 @@ extension LiveKernelTests {
     }
 }
 
-/// A minimal OTLP/HTTP receiver: keeps every POST body by path, answers 200
-/// with an empty (valid) protobuf response.
-final class OTLPReceiver: Sendable {
+/// A minimal OTLP/HTTP receiver on plain sockets: keeps every POST body by
+/// path, answers 200 with an empty (valid) protobuf response.
+final class OTLPReceiver: @unchecked Sendable {
+    /// Touched only by the accepting thread until `stop` has waited for it.
+    private let listener: TCPSocket
     private let received = Mutex<[(path: String, body: [UInt8])]>([])
-    private let server = Mutex<HTTPServer?>(nil)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    let port: UInt16
 
-    func start() async throws -> UInt16 {
-        let port = try LoopbackHTTP.freePort()
-        let server = HTTPServer(
-            config: HTTPServer.Configuration(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: port), logger: .disabled),
-            handler: Handler(receiver: self))
-        self.server.withLock { $0 = server }
-        Task { try? await server.run() }
-        try await server.waitUntilListening(timeout: 5)
-        return port
+    init() throws {
+        listener = try TCPSocket(family: AF_INET)
+        try listener.bindLoopback()
+        try listener.listen(backlog: 64)
+        port = listener.localPort
+        Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                guard listener.waitReadable(milliseconds: 100), let client = try? listener.accept() else { continue }
+                receive(from: client)
+            }
+            finished.signal()
+        }.start()
     }
 
-    func stop() async {
-        guard let server = server.withLock({ $0 }) else { return }
-        await server.stop(timeout: 1)
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        finished.wait()
+        listener.close()
     }
 
     func bodies(at path: String) -> [[UInt8]] {
         received.withLock { $0.filter { $0.path == path }.map(\.body) }
     }
 
-    private struct Handler: HTTPHandler {
-        let receiver: OTLPReceiver
-
-        func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-            let body = try await request.bodyData
-            receiver.received.withLock { $0.append((request.path, Array(body))) }
-            return HTTPResponse(statusCode: .ok, headers: HTTPHeaders([.contentType: "application/x-protobuf"]))
+    /// One request: the head up to its blank line, then Content-Length bytes of body.
+    private func receive(from client: TCPSocket) {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var head: (path: String, length: Int, end: Int)?
+        while client.waitReadable(milliseconds: 2000) {
+            let count = buffer.withUnsafeMutableBytes { read(client.descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            bytes += buffer[0..<count]
+            if head == nil, let end = bytes.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound {
+                let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n")
+                let path = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+                let length = lines.first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                head = (path, length, end)
+            }
+            if let head, bytes.count >= head.end + head.length {
+                received.withLock { $0.append((head.path, Array(bytes[head.end..<head.end + head.length]))) }
+                try? client.send(Array("HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+                return
+            }
         }
     }
 }
