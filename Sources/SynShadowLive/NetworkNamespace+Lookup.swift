@@ -79,14 +79,23 @@ extension NetworkNamespace {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw SessionError(String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        // The kernel names an open namespace file "net:[INODE]" (or "mnt:[...]", "pid:[...]").
-        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) ?? ""
-        guard target.hasPrefix("net:[") else {
-            if let bracket = target.firstIndex(of: ":"), target.hasSuffix("]"), !target.hasPrefix("/") {
-                throw SessionError("a \(target[..<bracket]) namespace, not a network namespace")
-            }
-            throw SessionError("a regular file, not a network namespace file")
+        // Ask the kernel what the file is: /proc/PID/ns/net and the bind
+        // mounts `ip netns` makes under /run/netns are both nsfs files.
+        let type = ss_namespace_type(descriptor)
+        guard UInt32(bitPattern: type) == SS_NAMESPACE_NET.rawValue else {
+            guard type > 0 else { throw SessionError("a regular file, not a network namespace file") }
+            throw SessionError("a \(namespaceName(type)) namespace, not a network namespace")
         }
         return UInt32(truncatingIfNeeded: info.st_ino)
+    }
+
+    /// The name /proc/PID/ns/ gives a namespace type.
+    private static func namespaceName(_ type: Int32) -> String {
+        let names: [UInt32: String] = [
+            SS_NAMESPACE_MNT.rawValue: "mnt", SS_NAMESPACE_PID.rawValue: "pid", SS_NAMESPACE_UTS.rawValue: "uts",
+            SS_NAMESPACE_IPC.rawValue: "ipc", SS_NAMESPACE_USER.rawValue: "user",
+            SS_NAMESPACE_CGROUP.rawValue: "cgroup", SS_NAMESPACE_TIME.rawValue: "time",
+        ]
+        return names[UInt32(bitPattern: type)] ?? "non-network"
     }
 }

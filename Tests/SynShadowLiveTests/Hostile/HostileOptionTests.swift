@@ -105,6 +105,22 @@ extension LiveKernelTests.HostileInputTests {
             #expect(KernelSession.loadedProgramCount() <= before)
         }
 
+        /// `ip netns add` bind-mounts the namespace under /run/netns: the
+        /// file's /proc/self/fd link names that path, not "net:[...]", and
+        /// the first version of the check refused it ("a regular file"),
+        /// failing every real-server run. The kernel's NS_GET_NSTYPE decides.
+        @Test func namedAndProcNamespacesAreAccepted() throws {
+            let name = "synshadow-hostile-\(getpid())"
+            #expect(try Run(["ip", "netns", "add", name], timeout: 10).status == 0)
+            defer { _ = try? Run(["ip", "netns", "del", name], timeout: 10) }
+            for path in ["/run/netns/\(name)", "/var/run/netns/\(name)", "/proc/self/ns/net"] {
+                var info = stat()
+                #expect(stat(path, &info) == 0)
+                let inode = try NetworkNamespace.inode(ofNamespaceFile: path)
+                #expect(inode == UInt32(truncatingIfNeeded: info.st_ino), "\(path)")
+            }
+        }
+
         @Test func anUnwritableRecordPathFailsBeforeBPFLoads() throws {
             let before = KernelSession.loadedProgramCount()
             for path in ["/nonexistent-dir/trace.sst", "/proc/trace.sst", "/proc/version"] {
