@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// The busy-server check through the product itself: `synshadow trace

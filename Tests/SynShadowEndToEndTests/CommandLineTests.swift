@@ -1,5 +1,5 @@
 import Foundation
-import SynShadowLive
+import SynShadowTracer
 import Testing
 
 /// The `synshadow` binary as a user runs it: failures are one line naming

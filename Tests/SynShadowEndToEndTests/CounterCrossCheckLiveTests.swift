@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import SynShadowLive
+import SynShadowTracer
 import Testing
 
 /// `synshadow trace --counters` as a user runs it, on a namespace of the

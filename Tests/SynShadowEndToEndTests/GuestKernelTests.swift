@@ -1,5 +1,6 @@
 import Foundation
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// The kprobe and fentry tiers cannot load on the CI host's kernel, so they

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import SynShadowLive
+import SynShadowTracer
 
 /// A plain HTTP/1.1 GET over a loopback socket (no client library between
 /// the test and what the server sent), and a free port to listen on.

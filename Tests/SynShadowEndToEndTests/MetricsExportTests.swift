@@ -4,7 +4,7 @@ import Glibc
 import FlyingFox
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 import Synchronization
 import Testing
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import SynShadowLive
+import SynShadowTracer
 
 /// Known traffic with known counts on a loopback listener of backlog 1:
 /// `clean` connections accepted one by one, then two children left queued

@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// A real HTTP server from Debian (nginx) in a network namespace of the

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import SynShadowLive
+import SynShadowTracer
 import Testing
 
 /// `synshadow top` as a user sees it: in a real 80x24 terminal (tmux) over

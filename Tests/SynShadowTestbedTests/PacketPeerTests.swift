@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// The scripted peer must be trustworthy before scenarios lean on it: its

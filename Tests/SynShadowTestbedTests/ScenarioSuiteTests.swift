@@ -1,5 +1,6 @@
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// The fault scenarios against the real kernel, in the tier this machine

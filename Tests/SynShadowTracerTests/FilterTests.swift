@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// Filters are applied in the kernel: traffic they turn away never reaches

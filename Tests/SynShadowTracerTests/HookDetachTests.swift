@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// `synshadow bench` compares traced and untraced windows of one load by

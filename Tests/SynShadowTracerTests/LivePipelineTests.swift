@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// The foundation's acceptance test: real connections on loopback, traced by

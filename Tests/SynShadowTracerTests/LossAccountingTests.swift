@@ -1,5 +1,6 @@
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// Loss is never silent: a SYN flood through a ring buffer far too small for

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 import Testing
 
 /// A trace recorded from the real kernel replays to the very findings the

@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Testing
 
 /// What existed before tracing began must be modelled, not missed: the

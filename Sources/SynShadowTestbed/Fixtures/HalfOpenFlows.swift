@@ -1,3 +1,5 @@
+import SynShadowCore
+
 /// Synthetic half-open flows (SYN, request built, request hashed, never
 /// ACKed) for sizing the model: what a SYN flood leaves behind. Shared by the
 /// memory test and `synshadow bench`.

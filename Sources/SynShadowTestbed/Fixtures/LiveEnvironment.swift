@@ -1,11 +1,10 @@
 import SynShadowCore
-import SynShadowLive
-import Testing
+import SynShadowTracer
 
 /// Live tests need the real kernel: root, BTF, tracefs, cgroup v2. When one
 /// is missing the tests are skipped with a message naming it, never passed.
-enum LiveEnvironment {
-    static let unavailableReason: String? = {
+public enum LiveEnvironment {
+    public static let unavailableReason: String? = {
         do {
             _ = try Preflight.cgroupRoot()
             try Preflight.checkCommon()
@@ -15,7 +14,5 @@ enum LiveEnvironment {
         }
     }()
 
-    static var isAvailable: Bool { unavailableReason == nil }
-    static var skipReason: Comment { Comment(rawValue: unavailableReason ?? "") }
+    public static var isAvailable: Bool { unavailableReason == nil }
 }
-

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import SynShadowTracer
 
 /// A server as servers really run, for the busy-server check: an event-loop
 /// server (two workers sharing an IPv4 and an IPv6 listener, like nginx's),

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import SynShadowTracer
 
 /// A loopback connect/accept load at the machine's maximum rate: client
 /// threads connect and close as fast as they can, accept threads take each

@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// Loss forced on purpose, to prove it is counted exactly. The scripted peer
 /// floods a listener in a network namespace of its own with SYNs, with

@@ -1,3 +1,5 @@
+import SynShadowTracer
+
 /// What the peer knows about one flow: its own sequence space and what the
 /// kernel has sent so far. Internal: scenarios see it through `ScriptedPeer`.
 struct FlowProgress {

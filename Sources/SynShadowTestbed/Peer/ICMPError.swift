@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// An ICMP "destination unreachable" a router would send back about one of
 /// the kernel's own segments: the kernel finds the socket by the quoted

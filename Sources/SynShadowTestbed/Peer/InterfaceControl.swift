@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SynShadowTracer
 #endif
 
 /// Interface configuration through ioctls and /proc/sys only: the same code

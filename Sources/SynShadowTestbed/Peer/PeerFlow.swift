@@ -1,3 +1,5 @@
+import SynShadowTracer
+
 /// The handle for one scripted connection attempt: which forged client
 /// talks to which kernel endpoint. Scenarios pass it back to the peer and can
 /// match it against traced flow keys.

@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// A scripted TCP client behind a TUN device: it forges exactly the segments
 /// a scenario asks for (SYN floods, handshakes never ACKed, wrong ACKs, RSTs)

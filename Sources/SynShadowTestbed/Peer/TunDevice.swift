@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// A TUN interface in the calling thread's network namespace: the kernel
 /// treats every packet written here as arriving from the addresses inside it,

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// Clean load: connections to an IPv4 and an IPv6 listener, each accepted at
 /// once. Every one must be seen whole, in causal order, with the right

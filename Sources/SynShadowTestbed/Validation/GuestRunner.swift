@@ -1,5 +1,6 @@
 import Foundation
 import SynShadowCore
+import SynShadowTracer
 
 /// Boots a kernel image under qemu with this very binary inside, runs
 /// `synshadow validate` there, and brings the verdict rows back: how a

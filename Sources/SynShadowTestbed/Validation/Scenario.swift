@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// A piece of real traffic with a known expected outcome, run in its own
 /// network namespace against the real kernel.
@@ -113,20 +114,6 @@ extension [Finding] {
     public var countsByID: [String: Int] {
         reduce(into: [:]) { $0[$1.id, default: 0] += 1 }
     }
-}
-
-/// Keeps everything delivered, for scenarios and tests to inspect.
-public final class CollectingConsumer: EventConsumer {
-    public var events: [KernelEvent] = []
-    public private(set) var lost: UInt64 = 0
-
-    public init() {}
-
-    public func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
-        self.events.append(contentsOf: events)
-    }
-
-    public func noteLoss(_ count: UInt64, at timestamp: UInt64) { lost += count }
 }
 
 /// Wrong facts the oracle can be told on purpose (`validate --oracle-fault`):

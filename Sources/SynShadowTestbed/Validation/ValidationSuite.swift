@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// Runs scenarios against the running kernel with one traced session per
 /// tier, and returns the verdict rows.

@@ -59,12 +59,3 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         return try? JSONDecoder().decode(VerdictRecord.self, from: Data(line.utf8))
     }
 }
-
-/// The running kernel's release (uname -r).
-public func kernelRelease() -> String {
-    var name = utsname()
-    uname(&name)
-    return withUnsafeBytes(of: name.release) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-    }
-}

@@ -61,7 +61,7 @@ public struct PeerEndpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The sockaddr to bind or connect to, and its length.
-    var socketAddress: (storage: sockaddr_storage, length: socklen_t) {
+    package var socketAddress: (storage: sockaddr_storage, length: socklen_t) {
         var storage = sockaddr_storage()
         let length = withUnsafeMutableBytes(of: &storage) { raw -> Int in
             if address.family == .ipv6 {

@@ -14,6 +14,11 @@ public final class TCPSocket {
         public var call: String
         public var code: Int32
         public var description: String { "\(call): \(String(cString: strerror(code)))" }
+
+        package init(call: String, code: Int32) {
+            self.call = call
+            self.code = code
+        }
     }
 
     public init(family: Int32) throws(Failure) {

@@ -1,6 +1,7 @@
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Synchronization
 
 /// Traced, idle and untraced windows of one continuous loopback load,

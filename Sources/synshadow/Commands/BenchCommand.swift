@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 import Synchronization
 
 struct BenchCommand: ParsableCommand {

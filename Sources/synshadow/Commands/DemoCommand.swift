@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 import Synchronization
 
 struct DemoCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 
 struct TopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SynShadowCore
-import SynShadowLive
+import SynShadowTestbed
+import SynShadowTracer
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 import SynShadowMetrics
 
 /// What `trace` and `record` share: start a tracer, feed the model, print,

@@ -1,5 +1,5 @@
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 
 /// Something that watches a live run as it goes (`top`): it sees every
 /// finding and gets a turn after every drain, with the model between

@@ -1,6 +1,6 @@
 import ArgumentParser
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 import SynShadowMetrics
 
 /// Where the live figures go besides the terminal: a Prometheus endpoint

@@ -1,6 +1,6 @@
 import ArgumentParser
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 
 /// The flags every live command shares: how to attach and what to keep.
 struct TracingOptions: ParsableArguments {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SynShadowLive
+import SynShadowTracer
 import Synchronization
 
 /// Where lines go: events and findings to stdout, buffered and written once

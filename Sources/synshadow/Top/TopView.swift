@@ -1,5 +1,5 @@
 import SynShadowCore
-import SynShadowLive
+import SynShadowTracer
 
 /// `top`'s side of a live run: keeps the latest findings, and every interval
 /// reads the model's listener activity and the kernel's counters into a

@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// An application that stops accepting: with backlog 2 the accept queue
 /// fills at three children, then a new SYN is dropped (ListenOverflows) and

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
+import SynShadowTracer
 
 /// The busy-server check: a server as servers really run while both CPUs are
 /// kept busy, in a namespace of its own. A clean phase — an event-loop

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// The TCP Fast Open server path: clients put data in their SYN
 /// (sendto with MSG_FASTOPEN; net.ipv4.tcp_fastopen=0x207 lets both sides

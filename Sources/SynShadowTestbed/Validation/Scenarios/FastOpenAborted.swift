@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// A Fast Open child ends before the client's handshake ACK: the peer puts
 /// data in its SYN (the kernel creates the child at once, in SYN_RECV, and

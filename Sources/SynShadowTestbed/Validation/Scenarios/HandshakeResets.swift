@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTracer
 
 /// Segments that end a handshake before its child exists: an ACK with a
 /// wrong acknowledgment number (tcp_check_req hands it back to the listener,

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// Many listeners at once, and an SO_REUSEPORT group sharing one port:
 /// nothing goes wrong, so the model must stay silent, and it must keep the

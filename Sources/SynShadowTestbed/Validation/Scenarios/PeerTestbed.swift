@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// Listeners on a TUN device and the scripted peer in front of them: the
 /// stage for scenarios that need exact segments (a SYN never ACKed, an ACK

@@ -1,5 +1,6 @@
 import Foundation
 import SynShadowCore
+import SynShadowTracer
 
 /// The request socks the kernel holds for one listening port, read from
 /// /proc/net/tcp{,6} (state 03, SYN_RECV): the kernel's own answer to

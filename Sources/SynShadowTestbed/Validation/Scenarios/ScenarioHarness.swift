@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSynShadowLoader
 import SynShadowCore
+import SynShadowTracer
 
 /// The frame every fault scenario shares, so each one states only its
 /// traffic and what that traffic must provoke: a fresh network namespace

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SynShadowCore
+import SynShadowTracer
 
 /// An application that accepts late: of three loopback connections one is
 /// accepted at once and two wait 400 ms in the accept queue, past a 150 ms
