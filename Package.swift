@@ -2,8 +2,12 @@
 //
 // SynShadow: watches the kernel's TCP passive open with eBPF and checks it,
 // live, against a shadow model. Data flows one way:
-//   bpf/ (kernel) -> CSynShadowLoader (libbpf) -> SynShadowLive (ring buffer,
-//   decoding) -> SynShadowCore (model, findings) -> synshadow (outputs).
+//   bpf/ (kernel) -> ring buffer -> CSynShadowLoader (libbpf, ring reader)
+//   -> SynShadowTracer (session, tiers, drain) -> SynShadowCore (decoder,
+//   model, findings) -> synshadow and SynShadowMetrics (outputs).
+// Modules, one job each: SynShadowCore (pure) <- SynShadowTracer (the live
+// tracer) <- SynShadowTestbed (scripted peer, scenarios, load, fixtures:
+// what `validate` and the tests drive the kernel with).
 import PackageDescription
 
 let package = Package(
@@ -40,10 +44,18 @@ let package = Package(
         .plugin(name: "EmbedBPFObject", capability: .buildTool()),
         // Pure Swift: events, decoding, the shadow model, trace files. No kernel dependency.
         .target(name: "SynShadowCore", dependencies: ["SynShadowABI"]),
-        // The live side: loading, tiers, the ring-buffer consumer, the start-up checks.
+        // The live tracer: session, tiers, start-up checks (preflight, self-check),
+        // the ring-buffer drain, counters, filters.
         .target(
-            name: "SynShadowLive",
+            name: "SynShadowTracer",
             dependencies: ["SynShadowCore", "CSynShadowLoader", "CSynShadowSystem", "SynShadowBPFObject"]
+        ),
+        // The test bed `validate` and the tests use: a scripted TCP peer on a TUN
+        // device, the fault scenarios and their sandbox, the guest runner, load
+        // generators, fixtures.
+        .target(
+            name: "SynShadowTestbed",
+            dependencies: ["SynShadowCore", "SynShadowTracer", "CSynShadowLoader", "CSynShadowSystem"]
         ),
         // The figures out of the process: the Prometheus endpoint (its own
         // small HTTP/1.1 server on POSIX sockets) and OTLP/HTTP export (protobuf
@@ -54,7 +66,8 @@ let package = Package(
             name: "synshadow",
             dependencies: [
                 "SynShadowCore",
-                "SynShadowLive",
+                "SynShadowTracer",
+                "SynShadowTestbed",
                 "SynShadowMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -63,6 +76,9 @@ let package = Package(
             name: "SynShadowCoreTests",
             dependencies: [
                 "SynShadowCore",
+                "SynShadowABI",
+                // HalfOpenFlows, the fixture the memory test shares with `bench`.
+                "SynShadowTestbed",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
@@ -71,10 +87,21 @@ let package = Package(
             name: "SynShadowCLITests",
             dependencies: ["synshadow", "SynShadowCore"]
         ),
+        // The tracer against the real kernel, in process (root, BPF).
         .testTarget(
-            name: "SynShadowLiveTests",
+            name: "SynShadowTracerTests",
+            dependencies: ["SynShadowCore", "SynShadowTracer", "SynShadowTestbed", "CSynShadowLoader"]
+        ),
+        // The scripted peer and the scenarios against the real kernel (root).
+        .testTarget(
+            name: "SynShadowTestbedTests",
+            dependencies: ["SynShadowCore", "SynShadowTracer", "SynShadowTestbed"]
+        ),
+        // The built `synshadow` binary as a user runs it (root, BPF).
+        .testTarget(
+            name: "SynShadowEndToEndTests",
             dependencies: [
-                "SynShadowCore", "SynShadowLive", "CSynShadowLoader",
+                "SynShadowCore", "SynShadowTracer", "SynShadowTestbed", "CSynShadowLoader",
             ]
         ),
         .testTarget(

@@ -617,18 +617,6 @@ int ss_kernel_has_member(const char *type_name, const char *member)
 	return found;
 }
 
-int ss_kernel_has_function(const char *name)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	int id;
-
-	if (!btf)
-		return -errno;
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
-	btf__free(btf);
-	return id > 0;
-}
-
 int ss_count_loaded_programs(const char *prefix)
 {
 	__u32 id = 0;

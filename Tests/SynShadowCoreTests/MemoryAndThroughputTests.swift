@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTestbed
 import Testing
 
 /// The stated bounds: a million concurrent half-open flows in under 200

@@ -136,9 +136,6 @@ void ss_loader_close(struct ss_loader *loader);
  * (1/0), or a negative errno when there is no BTF to ask. */
 int ss_kernel_has_member(const char *type, const char *member);
 
-/* Whether the running kernel's BTF has a function named `name`. */
-int ss_kernel_has_function(const char *name);
-
 /* How many BPF programs loaded in the kernel have a name starting with
  * `prefix` (all of SynShadow's start with "ss_"): proves a clean detach. */
 int ss_count_loaded_programs(const char *prefix);

@@ -1,5 +1,3 @@
-import SynShadowABI
-
 /// One step of the passive open, as a probe reported it (`enum synshadow_event_kind`).
 public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
     case listenStart = 1
@@ -58,10 +56,3 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
     }
 }
 
-// The Swift enum must follow the C header; a mismatch is a build-time bug.
-extension EventKind {
-    static let abiCheck: Void = {
-        precondition(EventKind.allCases.count == Int(SS_EVENT_KIND_MAX.rawValue) - 1)
-        precondition(EventKind.accept.rawValue == UInt8(SS_EVENT_ACCEPT.rawValue))
-    }()
-}

@@ -1,5 +1,3 @@
-import SynShadowABI
-
 /// The probe that produced a record (`enum synshadow_hook`), also the index of
 /// the kernel's per-hook hit counters.
 public enum Hook: UInt8, Sendable, CaseIterable, Codable {
@@ -47,6 +45,4 @@ public enum Hook: UInt8, Sendable, CaseIterable, Codable {
         case .cookieCheckExit: "cookie_v{4,6}_check return"
         }
     }
-
-    static let count = Int(SS_HOOK_MAX.rawValue)
 }

@@ -1,0 +1,137 @@
+import Foundation
+import SynShadowCore
+import SynShadowTestbed
+import SynShadowTracer
+import Synchronization
+
+/// Traced, idle and untraced windows of one continuous loopback load,
+/// switching every half second by detaching and re-attaching SynShadow's
+/// hooks, or keeping them attached but idle.
+///
+/// Why: this VM's connection rate wanders by ±10% over seconds, more than
+/// the overhead being measured, so separate untraced and traced runs compare
+/// mostly the drift. Side by side in time, each traced (or idle) window is
+/// compared with the mean of the untraced windows either side of it. Idle
+/// windows (every hook attached, each returning at once) split the cost into
+/// the kernel's dispatch of the hooks and SynShadow's own work in them.
+struct InterleavedOverhead {
+    enum Window {
+        case untraced, traced, idle
+
+        /// Untraced windows between the others, which take turns:
+        /// U T U I U T U I ... U.
+        init(index: Int) {
+            if index % 2 == 0 {
+                self = .untraced
+            } else {
+                self = (index / 2) % 2 == 0 ? .traced : .idle
+            }
+        }
+    }
+
+    struct Result {
+        var untracedRates: [Double] = []
+        var tracedRates: [Double] = []
+        var idleRates: [Double] = []
+        /// Each traced window over the mean of its two untraced neighbours.
+        var ratios: [Double] = []
+        /// The same for each idle window.
+        var idleRatios: [Double] = []
+        var events: UInt64 = 0
+        var lost: UInt64 = 0
+        var rawRecords: [UInt8] = []
+    }
+
+    let windowSeconds: Double = 0.5
+    /// Left out of each window after a switch: attaching takes milliseconds.
+    let settle: Double = 0.1
+
+    /// `pairs` traced and `pairs` idle windows, each between two untraced
+    /// ones. The tracer is started; it is left detached, not idle, and
+    /// drained when this returns.
+    func measure(tracer: LiveTracer, pairs: Int, clients: Int) throws -> Result {
+        let load = try ConnectionLoad()
+        let done = Atomic<Bool>(false)
+        let generation = Atomic<Int>(0)
+        let drained = DispatchSemaphore(value: 0)
+        let kept = RawRecords()
+        let box = UncheckedBox(tracer)
+        try tracer.session.setHooksAttached(false)
+        Thread {
+            // The full pipeline (decode, model, findings), a fresh model for
+            // each traced window: a detach splits the flows in flight.
+            var seen = -1
+            var keeper: RecordKeeper?
+            while !done.load(ordering: .relaxed) {
+                let current = generation.load(ordering: .relaxed)
+                if current != seen {
+                    try? keeper?.driver.finish()
+                    keeper = RecordKeeper(driver: Self.driver(for: box.value), into: kept)
+                    seen = current
+                }
+                if let keeper { try? box.value.drainOnce(into: keeper, timeoutMilliseconds: 100) }
+            }
+            if let keeper { try? box.value.drainOnce(into: keeper, timeoutMilliseconds: 0) }
+            try? keeper?.driver.finish()
+            drained.signal()
+        }.start()
+        let loadEnded = DispatchSemaphore(value: 0)
+        Thread {
+            _ = load.run(clientThreads: clients)
+            loadEnded.signal()
+        }.start()
+
+        var result = Result()
+        let before = tracer.session.counters()
+        var rates: [Double] = []
+        for index in 0...(4 * pairs) {
+            let window = Window(index: index)
+            do {
+                // Idle before attaching: an idle window does no work at all.
+                try tracer.session.setHooksIdle(window == .idle)
+                try tracer.session.setHooksAttached(window != .untraced)
+            } catch {
+                load.finish()
+                loadEnded.wait()
+                done.store(true, ordering: .relaxed)
+                drained.wait()
+                throw error
+            }
+            if window == .traced { generation.add(1, ordering: .relaxed) }
+            Thread.sleep(forTimeInterval: settle)
+            let start = (Date(), load.acceptedSoFar)
+            Thread.sleep(forTimeInterval: windowSeconds - settle)
+            rates.append(Double(load.acceptedSoFar - start.1) / Date().timeIntervalSince(start.0))
+        }
+        try tracer.session.setHooksAttached(false)
+        try tracer.session.setHooksIdle(false)
+        load.finish()
+        loadEnded.wait()
+        done.store(true, ordering: .relaxed)
+        drained.wait()
+        let after = tracer.session.counters()
+
+        for index in stride(from: 1, to: rates.count - 1, by: 2) {
+            let base = (rates[index - 1] + rates[index + 1]) / 2
+            let ratio = base > 0 ? [rates[index] / base] : []
+            if Window(index: index) == .traced {
+                result.tracedRates.append(rates[index])
+                result.ratios += ratio
+            } else {
+                result.idleRates.append(rates[index])
+                result.idleRatios += ratio
+            }
+        }
+        result.untracedRates = stride(from: 0, to: rates.count, by: 2).map { rates[$0] }
+        result.events = after.events - before.events
+        result.lost = after.lost - before.lost
+        result.rawRecords = kept.bytes
+        return result
+    }
+
+    private static func driver(for tracer: LiveTracer) -> ModelDriver {
+        ModelDriver(
+            configuration: ModelConfiguration(tier: tracer.tier, kernel: KernelSettingsReader.current()),
+            onFindings: { _ in })
+    }
+}

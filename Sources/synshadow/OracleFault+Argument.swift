@@ -1,5 +1,0 @@
-import ArgumentParser
-import SynShadowLive
-
-/// `validate --oracle-fault`: parsed from its raw value, choices listed in the usage error.
-extension OracleFault: ExpressibleByArgument {}

@@ -1,6 +1,0 @@
-import Testing
-
-/// Every test that touches the kernel lives under this suite: they attach
-/// the same programs, so they run one at a time.
-@Suite(.serialized, .enabled(if: LiveEnvironment.isAvailable, LiveEnvironment.skipReason))
-struct LiveKernelTests {}
