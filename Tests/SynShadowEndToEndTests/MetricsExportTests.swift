@@ -113,7 +113,9 @@ extension LiveKernelTests {
 
         @Test(arguments: ["127.0.0.1", "localhost:9464", "[::1:9464", "127.0.0.1:0"])
         func aBadAddressIsOneLine(address: String) throws {
-            let run = try Run([Run.binary, "record", "-o", "/dev/null", "--metrics-listen", address])
+            // trace, not `record -o /dev/null`: record now refuses an existing
+            // output file without --force, before it reads --metrics-listen.
+            let run = try Run([Run.binary, "trace", "--metrics-listen", address])
             #expect(run.status == 1)
             #expect(run.stderrLines.count == 1, "\(run.stderr)")
             #expect(run.stderr.contains("--metrics-listen '\(address)'") && run.stderr.contains("ADDR:PORT"))
