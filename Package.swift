@@ -55,7 +55,7 @@ let package = Package(
         // generators, fixtures.
         .target(
             name: "SynShadowTestbed",
-            dependencies: ["SynShadowCore", "SynShadowTracer", "CSynShadowLoader", "CSynShadowSystem"]
+            dependencies: ["SynShadowCore", "SynShadowTracer", "CSynShadowLoader", "CSynShadowSystem", "CLibBPF"]
         ),
         // The figures out of the process: the Prometheus endpoint (its own
         // small HTTP/1.1 server on POSIX sockets) and OTLP/HTTP export (protobuf
@@ -90,7 +90,7 @@ let package = Package(
         // The tracer against the real kernel, in process (root, BPF).
         .testTarget(
             name: "SynShadowTracerTests",
-            dependencies: ["SynShadowCore", "SynShadowTracer", "SynShadowTestbed", "CSynShadowLoader"]
+            dependencies: ["SynShadowCore", "SynShadowTracer", "SynShadowTestbed", "CSynShadowLoader", "SynShadowBPFObject"]
         ),
         // The scripted peer and the scenarios against the real kernel (root).
         .testTarget(

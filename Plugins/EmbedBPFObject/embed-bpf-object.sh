@@ -1,13 +1,26 @@
 #!/bin/sh
-# Usage: embed-bpf-object.sh CLANG OBJCOPY BPF_DIR WORK_DIR OUTPUT_SWIFT
+# Usage: embed-bpf-object.sh CLANG OBJCOPY BPF_DIR WORK_DIR OUTPUT_SWIFT [TARGET_ARCH]
+# TARGET_ARCH: bpf_tracing.h's name for the machine (x86, arm64); by hand it
+# defaults to this machine's, from uname -m.
 # Run by the EmbedBPFObject build-tool plugin on every `swift build` whose
 # inputs changed; also usable by hand to inspect the object.
 set -eu
 clang=$1 objcopy=$2 bpf=$3 work=$4 output=$5
+arch=${6:-}
+if [ -z "$arch" ]; then
+    case "$(uname -m)" in
+    x86_64) arch=x86 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *)
+        echo "embed-bpf-object.sh: no __TARGET_ARCH_ for $(uname -m): only x86_64 and aarch64 are set up" >&2
+        exit 1
+        ;;
+    esac
+fi
 object="$work/synshadow.bpf.o"
 stripped="$work/synshadow.stripped.bpf.o"
 
-"$clang" -target bpf -D__TARGET_ARCH_x86 -O2 -g \
+"$clang" -target bpf "-D__TARGET_ARCH_$arch" -O2 -g \
     -Wall -Werror -Wno-unknown-warning-option -Wno-default-const-init-var-unsafe \
     -I"$bpf/include" -I"$bpf/abi/include" \
     -c "$bpf/synshadow.bpf.c" -o "$object"

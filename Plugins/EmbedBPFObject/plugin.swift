@@ -11,9 +11,11 @@ struct EmbedBPFObject: BuildToolPlugin {
         let bpfDirectory = context.package.directoryURL.appending(path: "bpf")
         let script = context.package.directoryURL.appending(path: "Plugins/EmbedBPFObject/embed-bpf-object.sh")
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObject+Generated.swift")
-        let inputs = [
-            bpfDirectory.appending(path: "synshadow.bpf.c"),
-            bpfDirectory.appending(path: "core_fixes.bpf.h"),
+        // The program, every header beside it, the ABI and vmlinux.h.
+        let headers = try FileManager.default.contentsOfDirectory(atPath: bpfDirectory.path())
+            .filter { $0.hasSuffix(".bpf.h") }.sorted()
+            .map { bpfDirectory.appending(path: $0) }
+        let inputs = [bpfDirectory.appending(path: "synshadow.bpf.c")] + headers + [
             bpfDirectory.appending(path: "abi/include/synshadow_abi.h"),
             bpfDirectory.appending(path: "include/vmlinux.h"),
             script,
@@ -29,10 +31,34 @@ struct EmbedBPFObject: BuildToolPlugin {
                     bpfDirectory.path(),
                     context.pluginWorkDirectoryURL.path(),
                     output.path(),
+                    try Self.bpfTargetArchitecture(),
                 ],
                 inputFiles: inputs,
                 outputFiles: [output]
             ),
         ]
+    }
+
+    /// The architecture bpf_tracing.h reads probe arguments for
+    /// (`-D__TARGET_ARCH_<name>`): the machine the package is built on,
+    /// which SwiftPM's build-tool plugins also build for.
+    static func bpfTargetArchitecture() throws -> String {
+        #if arch(x86_64)
+            return "x86"
+        #elseif arch(arm64)
+            return "arm64"
+        #else
+            throw PluginError.unsupportedArchitecture
+        #endif
+    }
+
+    enum PluginError: Error, CustomStringConvertible {
+        case unsupportedArchitecture
+
+        var description: String {
+            "EmbedBPFObject: the BPF probes read function arguments through bpf_tracing.h, set up here for "
+                + "x86_64 (__TARGET_ARCH_x86) and aarch64 (__TARGET_ARCH_arm64) only; add this machine's "
+                + "__TARGET_ARCH_ name in Plugins/EmbedBPFObject/plugin.swift"
+        }
     }
 }

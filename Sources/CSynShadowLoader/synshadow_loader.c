@@ -19,78 +19,12 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#define TIER_BIT(tier) (1u << (tier))
-#define ALL_TIERS (TIER_BIT(SS_TIER_TRACEPOINT) | TIER_BIT(SS_TIER_KPROBE) | TIER_BIT(SS_TIER_FENTRY))
-
-enum attach_kind {
-	ATTACH_AUTO,	/* SEC() says how: tracepoint, kprobe, fentry */
-	ATTACH_CGROUP,	/* sock_ops and cgroup_skb, on the cgroup v2 root */
-	ATTACH_ITER,	/* iter/tcp: attached, then read on demand */
+/* One of the programs Swift asked for, once loaded. */
+struct loaded_program {
+	struct bpf_program *program;
+	struct bpf_link *link;
+	uint32_t hooks;		/* bits of 1 << enum synshadow_hook */
 };
-
-/* A hook served by a BTF raw tracepoint where the kernel has one, and by
- * the classic tracepoint of the same name otherwise: exactly one loads. */
-enum hook_variant {
-	VARIANT_SOLE,
-	VARIANT_BTF,	 /* tp_btf/<tracepoint> */
-	VARIANT_CLASSIC, /* tracepoint/<group>/<tracepoint> */
-};
-
-struct program_spec {
-	const char *name;
-	unsigned tiers;
-	int hook;
-	enum attach_kind attach;
-	enum hook_variant variant;
-	const char *tracepoint; /* for the variants: the tracepoint's name */
-};
-
-/* Which program serves which tier. Hooks served by sock_ops are listed once. */
-static const struct program_spec program_specs[] = {
-	{ "ss_cgroup_skb_ingress", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_CGROUP_SKB_INGRESS, ATTACH_CGROUP },
-	{ "ss_sock_ops", ALL_TIERS, SS_HOOK_SOCKOPS_LISTEN, ATTACH_CGROUP },
-	{ "ss_btf_inet_sock_set_state", ALL_TIERS, SS_HOOK_TP_INET_SOCK_SET_STATE, ATTACH_AUTO, VARIANT_BTF,
-	  "inet_sock_set_state" },
-	{ "ss_inet_sock_set_state", ALL_TIERS, SS_HOOK_TP_INET_SOCK_SET_STATE, ATTACH_AUTO, VARIANT_CLASSIC,
-	  "inet_sock_set_state" },
-	{ "ss_retransmit_synack", ALL_TIERS, SS_HOOK_TP_RETRANSMIT_SYNACK, ATTACH_AUTO },
-	{ "ss_kfree_skb", ALL_TIERS, SS_HOOK_TP_KFREE_SKB, ATTACH_AUTO },
-	{ "ss_sys_exit_accept4", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
-	{ "ss_sys_exit_accept", TIER_BIT(SS_TIER_TRACEPOINT), SS_HOOK_TP_SYS_EXIT_ACCEPT, ATTACH_AUTO },
-	{ "ss_sys_enter_accept4", TIER_BIT(SS_TIER_TRACEPOINT), -1, ATTACH_AUTO },
-	{ "ss_sys_enter_accept", TIER_BIT(SS_TIER_TRACEPOINT), -1, ATTACH_AUTO },
-	{ "ss_iter_tcp", ALL_TIERS, SS_HOOK_ITER_TCP, ATTACH_ITER },
-	{ "ss_fentry_v4_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
-	{ "ss_fexit_v4_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
-	{ "ss_fentry_v6_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
-	{ "ss_fexit_v6_conn_request", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
-	{ "ss_fentry_reqsk_hash_add", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_REQSK_HASH_ADD, ATTACH_AUTO },
-	{ "ss_fentry_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_ENTRY, ATTACH_AUTO },
-	{ "ss_fexit_check_req", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CHECK_REQ_EXIT, ATTACH_AUTO },
-	{ "ss_fentry_csk_accept", TIER_BIT(SS_TIER_FENTRY), -1, ATTACH_AUTO },
-	{ "ss_fentry_req_err", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_REQUEST_ERROR, ATTACH_AUTO },
-	{ "ss_kprobe_req_err", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_REQUEST_ERROR, ATTACH_AUTO },
-	{ "ss_fexit_csk_accept", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_CSK_ACCEPT_EXIT, ATTACH_AUTO },
-	{ "ss_fentry_cookie_v4_check", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_COOKIE_CHECK_ENTRY, ATTACH_AUTO },
-	{ "ss_fexit_cookie_v4_check", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_COOKIE_CHECK_EXIT, ATTACH_AUTO },
-	{ "ss_fentry_cookie_v6_check", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_COOKIE_CHECK_ENTRY, ATTACH_AUTO },
-	{ "ss_fexit_cookie_v6_check", TIER_BIT(SS_TIER_FENTRY), SS_HOOK_COOKIE_CHECK_EXIT, ATTACH_AUTO },
-	{ "ss_kprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
-	{ "ss_kretprobe_v4_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
-	{ "ss_kprobe_v6_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_ENTRY, ATTACH_AUTO },
-	{ "ss_kretprobe_v6_conn_request", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CONN_REQUEST_EXIT, ATTACH_AUTO },
-	{ "ss_kprobe_reqsk_hash_add", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_REQSK_HASH_ADD, ATTACH_AUTO },
-	{ "ss_kprobe_check_req", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CHECK_REQ_ENTRY, ATTACH_AUTO },
-	{ "ss_kretprobe_check_req", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CHECK_REQ_EXIT, ATTACH_AUTO },
-	{ "ss_kprobe_cookie_v4_check", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_COOKIE_CHECK_ENTRY, ATTACH_AUTO },
-	{ "ss_kretprobe_cookie_v4_check", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_COOKIE_CHECK_EXIT, ATTACH_AUTO },
-	{ "ss_kprobe_cookie_v6_check", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_COOKIE_CHECK_ENTRY, ATTACH_AUTO },
-	{ "ss_kretprobe_cookie_v6_check", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_COOKIE_CHECK_EXIT, ATTACH_AUTO },
-	{ "ss_kprobe_csk_accept", TIER_BIT(SS_TIER_KPROBE), -1, ATTACH_AUTO },
-	{ "ss_kretprobe_csk_accept", TIER_BIT(SS_TIER_KPROBE), SS_HOOK_CSK_ACCEPT_EXIT, ATTACH_AUTO },
-};
-
-#define PROGRAM_COUNT (sizeof(program_specs) / sizeof(program_specs[0]))
 
 struct ss_loader {
 	struct bpf_object *object;
@@ -98,7 +32,8 @@ struct ss_loader {
 	bool ring_open;
 	ss_record_fn on_record;
 	void *context;
-	struct bpf_link *links[PROGRAM_COUNT];
+	struct loaded_program *programs;	/* what Swift's tier table handed over */
+	size_t program_count;
 	struct bpf_link *iter_link;
 	int cgroup_fd;
 	int counters_fd;
@@ -165,165 +100,114 @@ static int fail(char *error, size_t error_size, int err, const char *format, ...
 
 /* ---- configuration ----------------------------------------------------- */
 
-/* One of the object's data sections (".rodata", ".bss") and a global
- * variable in it, located through the object's BTF. */
-struct global_variable {
-	struct bpf_map *map;
-	char *section;		/* libbpf's image of the whole section */
-	size_t section_size;
-	size_t offset;
-};
-
-static int find_global_variable(struct bpf_object *object, const char *section, const char *name, size_t size,
-				struct global_variable *found)
+/* A data section the BPF object keeps one variable in (".rodata.config",
+ * ".data.idle"): libbpf makes each such section a map of its own. */
+static struct bpf_map *section_map(struct bpf_object *object, const char *section, size_t size)
 {
-	struct btf *btf = bpf_object__btf(object);
-	size_t suffix_length = strlen(section);
-	const struct btf_type *datasec;
-	const struct btf_var_secinfo *var;
-	int datasec_id;
-	int i;
+	struct bpf_map *map = bpf_object__find_map_by_name(object, section);
+	size_t section_size = 0;
 
-	memset(found, 0, sizeof(*found));
-	bpf_object__for_each_map(found->map, object) {
-		const char *map_name = bpf_map__name(found->map);
-		size_t length = strlen(map_name);
-
-		if (bpf_map__is_internal(found->map) && length >= suffix_length &&
-		    strcmp(map_name + length - suffix_length, section) == 0) {
-			found->section = (char *)bpf_map__initial_value(found->map, &found->section_size);
-			break;
-		}
-	}
-	if (!found->section || !btf)
-		return -ENOENT;
-	datasec_id = btf__find_by_name_kind(btf, section, BTF_KIND_DATASEC);
-	if (datasec_id < 0)
-		return -ENOENT;
-	datasec = btf__type_by_id(btf, datasec_id);
-	var = btf_var_secinfos(datasec);
-	for (i = 0; i < btf_vlen(datasec); i++, var++) {
-		const struct btf_type *type = btf__type_by_id(btf, var->type);
-
-		if (strcmp(btf__name_by_offset(btf, type->name_off), name) != 0)
-			continue;
-		if (var->offset + size > found->section_size)
-			return -EOVERFLOW;
-		found->offset = var->offset;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-/* Writes ss_config into the object's .rodata before load. */
-static int write_config(struct bpf_object *object, const struct synshadow_config *config)
-{
-	struct global_variable found;
-	int err = find_global_variable(object, ".rodata", "ss_config", sizeof(*config), &found);
-
-	if (!err)
-		memcpy(found.section + found.offset, config, sizeof(*config));
-	return err;
+	if (!map || !bpf_map__initial_value(map, &section_size) || section_size != size)
+		return NULL;
+	return map;
 }
 
 /* ---- attach ------------------------------------------------------------ */
 
-/* The hooks a program serves (sock_ops serves four callbacks). */
-static uint32_t hook_bits(const struct program_spec *spec)
+static bool is_cgroup_program(const struct bpf_program *program)
 {
-	if (spec->hook < 0)
-		return 0;
-	if (spec->hook == SS_HOOK_SOCKOPS_LISTEN)
-		return (1u << SS_HOOK_SOCKOPS_LISTEN) | (1u << SS_HOOK_SOCKOPS_RWND_INIT) |
-		       (1u << SS_HOOK_SOCKOPS_TIMEOUT_INIT) | (1u << SS_HOOK_SOCKOPS_PASSIVE_ESTABLISHED);
-	return 1u << spec->hook;
+	enum bpf_prog_type type = bpf_program__type(program);
+
+	return type == BPF_PROG_TYPE_CGROUP_SKB || type == BPF_PROG_TYPE_SOCK_OPS;
 }
 
-static int attach_program(struct ss_loader *loader, size_t index, struct bpf_program *program,
-			  char *error, size_t error_size)
+static bool is_iterator(const struct bpf_program *program)
 {
-	const struct program_spec *spec = &program_specs[index];
+	return bpf_program__expected_attach_type(program) == BPF_TRACE_ITER;
+}
+
+/* Attaches as the program's section says: a tracepoint, kprobe or fentry by
+ * itself; sock_ops and cgroup_skb on the cgroup v2 root; iter/tcp as an
+ * iterator, read on demand (ss_loader_snapshot). */
+static int attach_program(struct ss_loader *loader, struct loaded_program *loaded, char *error, size_t error_size)
+{
 	struct bpf_link *link;
 	int err;
 
-	switch (spec->attach) {
-	case ATTACH_CGROUP:
-		link = bpf_program__attach_cgroup(program, loader->cgroup_fd);
-		break;
-	case ATTACH_ITER:
-		link = bpf_program__attach_iter(program, NULL);
-		break;
-	default:
-		link = bpf_program__attach(program);
-		break;
-	}
+	if (is_cgroup_program(loaded->program))
+		link = bpf_program__attach_cgroup(loaded->program, loader->cgroup_fd);
+	else if (is_iterator(loaded->program))
+		link = bpf_program__attach_iter(loaded->program, NULL);
+	else
+		link = bpf_program__attach(loaded->program);
 	err = -errno;
 	if (!link)
-		return fail(error, error_size, err, "attaching %s failed: %s", spec->name, strerror(-err));
-	if (spec->attach == ATTACH_ITER)
+		return fail(error, error_size, err, "attaching %s failed: %s", bpf_program__name(loaded->program),
+			    strerror(-err));
+	if (is_iterator(loaded->program))
 		loader->iter_link = link;
 	else
-		loader->links[index] = link;
-	loader->attached_hooks |= hook_bits(spec);
+		loaded->link = link;
+	loader->attached_hooks |= loaded->hooks;
 	return 0;
 }
 
-/* Whether the running kernel offers tracepoint `name` as a BTF raw
- * tracepoint (its btf_trace_<name> typedef is in vmlinux BTF). */
-static bool kernel_has_btf_tracepoint(const struct btf *vmlinux, const char *name)
+/* Loads exactly the programs named: every other one stays out. */
+static int select_programs(struct ss_loader *loader, const struct ss_loader_options *options, char *error,
+			   size_t error_size)
 {
-	char typedef_name[128];
+	struct bpf_program *program;
+	size_t i;
 
-	if (!vmlinux)
-		return false;
-	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
-	return btf__find_by_name_kind(vmlinux, typedef_name, BTF_KIND_TYPEDEF) > 0;
+	bpf_object__for_each_program(program, loader->object)
+		bpf_program__set_autoload(program, false);
+	loader->programs = calloc(options->program_count, sizeof(*loader->programs));
+	if (!loader->programs && options->program_count)
+		return fail(error, error_size, -ENOMEM, "out of memory");
+	for (i = 0; i < options->program_count; i++) {
+		const struct ss_program *wanted = &options->programs[i];
+
+		program = bpf_object__find_program_by_name(loader->object, wanted->name);
+		if (!program)
+			return fail(error, error_size, -ENOENT, "program %s missing from the BPF object", wanted->name);
+		bpf_program__set_autoload(program, true);
+		loader->programs[i].program = program;
+		loader->programs[i].hooks = wanted->hooks;
+		loader->program_count = i + 1;
+	}
+	return 0;
 }
 
-/* Whether the program serves this tier on this kernel. */
-static bool program_selected(const struct program_spec *spec, int tier, const struct btf *vmlinux)
+int ss_kernel_has_btf_tracepoint(const char *name)
 {
-	if (!(spec->tiers & TIER_BIT(tier)))
-		return false;
-	switch (spec->variant) {
-	case VARIANT_BTF:
-		return kernel_has_btf_tracepoint(vmlinux, spec->tracepoint);
-	case VARIANT_CLASSIC:
-		return !kernel_has_btf_tracepoint(vmlinux, spec->tracepoint);
-	default:
-		return true;
-	}
+	struct btf *btf = btf__load_vmlinux_btf();
+	char typedef_name[128];
+	int found;
+
+	if (!btf)
+		return -errno;
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	found = btf__find_by_name_kind(btf, typedef_name, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return found;
 }
 
 int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **out,
 		   char *error, size_t error_size)
 {
+	struct synshadow_config config = options->config;
 	struct ss_loader *loader;
-	struct synshadow_config config = {
-		.netns = options->netns,
-		.port = options->port,
-		.tier = (uint16_t)options->tier,
-		.wakeup_bytes = options->wakeup_bytes ? options->wakeup_bytes : (1u << 20),
-		.self_check_port = options->self_check_port,
-		.self_check_netns = options->self_check_netns,
-		.filters = options->filters,
-		.family = options->family,
-		.cgroup_level = options->cgroup_level,
-		.pid = options->pid,
-		.cgroup_id = options->cgroup_id,
-	};
 	struct bpf_map *events;
+	struct bpf_map *config_map;
 	size_t i;
 	int err;
 
-	memcpy(config.comm, options->comm, sizeof(config.comm));
-	memcpy(config.local_addr, options->local_addr, sizeof(config.local_addr));
 	*out = NULL;
 	last_log_length = 0;
 	last_log[0] = '\0';
 	libbpf_set_print(capture_libbpf_print);
-	if (options->tier < SS_TIER_TRACEPOINT || options->tier > SS_TIER_FENTRY)
-		return fail(error, error_size, -EINVAL, "unknown tier %d", options->tier);
+	if (!config.wakeup_bytes)
+		config.wakeup_bytes = SS_DEFAULT_WAKEUP_BYTES;
 
 	loader = calloc(1, sizeof(*loader));
 	if (!loader)
@@ -336,26 +220,22 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 		free(loader);
 		return fail(error, error_size, err, "the embedded BPF object did not open: %s", strerror(-err));
 	}
-	err = write_config(loader->object, &config);
+	config_map = section_map(loader->object, ".rodata.config", sizeof(config));
+	err = config_map ? bpf_map__set_initial_value(config_map, &config, sizeof(config)) : -ENOENT;
 	if (err) {
-		fail(error, error_size, err, "the BPF object has no ss_config in .rodata: %s", strerror(-err));
+		fail(error, error_size, err, "the BPF object has no .rodata.config section of struct synshadow_config: %s",
+		     strerror(-err));
 		goto fail_close;
 	}
 	events = bpf_object__find_map_by_name(loader->object, "events");
-	if (events && options->ring_bytes)
-		bpf_map__set_max_entries(events, options->ring_bytes);
+	if (events && config.ring_bytes)
+		bpf_map__set_max_entries(events, config.ring_bytes);
 
 	/* Kept: the drop-reason names come from it later. */
 	loader->vmlinux_btf = btf__load_vmlinux_btf();
-	for (i = 0; i < PROGRAM_COUNT; i++) {
-		struct bpf_program *program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
-
-		if (!program) {
-			err = fail(error, error_size, -ENOENT, "program %s missing from the BPF object", program_specs[i].name);
-			goto fail_close;
-		}
-		bpf_program__set_autoload(program, program_selected(&program_specs[i], options->tier, loader->vmlinux_btf));
-	}
+	err = select_programs(loader, options, error, error_size);
+	if (err)
+		goto fail_close;
 
 	err = bpf_object__load(loader->object);
 	if (err) {
@@ -369,13 +249,8 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 			   options->cgroup_path, strerror(errno));
 		goto fail_close;
 	}
-	for (i = 0; i < PROGRAM_COUNT; i++) {
-		struct bpf_program *program;
-
-		program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
-		if (!bpf_program__autoload(program))
-			continue;
-		err = attach_program(loader, i, program, error, error_size);
+	for (i = 0; i < loader->program_count; i++) {
+		err = attach_program(loader, &loader->programs[i], error, error_size);
 		if (err)
 			goto fail_close;
 	}
@@ -539,21 +414,20 @@ int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, 
 	size_t i;
 	int err;
 
-	for (i = 0; i < PROGRAM_COUNT; i++) {
-		struct bpf_program *program;
+	for (i = 0; i < loader->program_count; i++) {
+		struct loaded_program *loaded = &loader->programs[i];
 
-		if (program_specs[i].attach == ATTACH_ITER)
+		if (is_iterator(loaded->program))
 			continue;
 		if (!attached) {
-			bpf_link__destroy(loader->links[i]);
-			loader->links[i] = NULL;
-			loader->attached_hooks &= ~hook_bits(&program_specs[i]);
+			bpf_link__destroy(loaded->link);
+			loaded->link = NULL;
+			loader->attached_hooks &= ~loaded->hooks;
 			continue;
 		}
-		program = bpf_object__find_program_by_name(loader->object, program_specs[i].name);
-		if (loader->links[i] || !program || !bpf_program__autoload(program))
+		if (loaded->link)
 			continue;
-		err = attach_program(loader, i, program, error, error_size);
+		err = attach_program(loader, loaded, error, error_size);
 		if (err)
 			return err;
 	}
@@ -562,17 +436,15 @@ int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, 
 
 int ss_loader_set_idle(struct ss_loader *loader, int idle)
 {
-	struct global_variable found;
 	uint32_t value = idle ? 1 : 0;
 	uint32_t zero = 0;
-	int err = find_global_variable(loader->object, ".bss", "ss_idle", sizeof(value), &found);
+	struct bpf_map *map = section_map(loader->object, ".data.idle", sizeof(value));
 
-	if (err)
-		return err;
+	if (!map)
+		return -ENOENT;
 	/* Through the map itself: the image libbpf keeps is the kernel's
 	 * memory only where a skeleton (or a newer libbpf) mapped it. */
-	memcpy(found.section + found.offset, &value, sizeof(value));
-	return bpf_map__update_elem(found.map, &zero, sizeof(zero), found.section, found.section_size, BPF_ANY);
+	return bpf_map__update_elem(map, &zero, sizeof(zero), &value, sizeof(value), BPF_ANY);
 }
 
 void ss_loader_close(struct ss_loader *loader)
@@ -583,8 +455,9 @@ void ss_loader_close(struct ss_loader *loader)
 		return;
 	if (loader->ring_open)
 		ss_ring_reader_close(&loader->ring);
-	for (i = 0; i < PROGRAM_COUNT; i++)
-		bpf_link__destroy(loader->links[i]);
+	for (i = 0; i < loader->program_count; i++)
+		bpf_link__destroy(loader->programs[i].link);
+	free(loader->programs);
 	bpf_link__destroy(loader->iter_link);
 	if (loader->cgroup_fd >= 0)
 		close(loader->cgroup_fd);
@@ -615,25 +488,4 @@ int ss_kernel_has_member(const char *type_name, const char *member)
 	}
 	btf__free(btf);
 	return found;
-}
-
-int ss_count_loaded_programs(const char *prefix)
-{
-	__u32 id = 0;
-	int count = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		struct bpf_prog_info info;
-		__u32 length = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0 &&
-		    strncmp(info.name, prefix, strlen(prefix)) == 0)
-			count++;
-		close(fd);
-	}
-	return errno == ENOENT || errno == 0 ? count : -errno;
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SynShadowTestbed
 import SynShadowTracer
 import Testing
 
@@ -7,12 +8,12 @@ import Testing
 extension LiveKernelTests {
     @Suite struct CommandLineTests {
         @Test func withoutRootTheErrorNamesRootAndTheFix() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let run = try Run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Run.binary, "trace"])
             #expect(run.status == 1)
             #expect(run.stderrLines.count == 1)
             #expect(run.stderr.contains("needs root") && run.stderr.contains("sudo"))
-            #expect(KernelSession.loadedProgramCount() <= before, "a failed start left programs loaded")
+            #expect(LoadedPrograms.count() <= before, "a failed start left programs loaded")
         }
 
         /// `ip netns exec` and containers give a /sys without tracefs (and
@@ -23,11 +24,11 @@ extension LiveKernelTests {
             let script = "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null;"
                 + " umount -l /sys/fs/cgroup/unified 2>/dev/null; umount -l /sys/fs/cgroup 2>/dev/null;"
                 + " exec \"$0\" trace --duration 0.5"
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let run = try Run(["unshare", "-m", "sh", "-c", script, Run.binary])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("self-check: every hook"))
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left loaded")
+            #expect(LoadedPrograms.count() <= before, "programs left loaded")
         }
 
         /// Regression (trust issue, item 12): ops engineers run tools with
@@ -44,15 +45,15 @@ extension LiveKernelTests {
 
         @Test func withoutBTFTheErrorNamesBTF() throws {
             let script = "mount -t tmpfs none /sys/kernel/btf && exec \"$0\" trace"
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let run = try Run(["unshare", "-m", "sh", "-c", script, Run.binary])
             #expect(run.status == 1)
             #expect(run.stderr.contains("no BTF") && run.stderr.contains("CONFIG_DEBUG_INFO_BTF"))
-            #expect(KernelSession.loadedProgramCount() <= before, "a failed start left programs loaded")
+            #expect(LoadedPrograms.count() <= before, "a failed start left programs loaded")
         }
 
         @Test func anUnavailableTierFailsCleanly() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let run = try Run([Run.binary, "trace", "--tier", "kprobe"])
             if Preflight.kprobesAvailable {
                 #expect(run.status != 1 || run.stderr.contains("kprobe"))
@@ -60,12 +61,12 @@ extension LiveKernelTests {
                 #expect(run.status == 1)
                 #expect(run.stderr.contains("no kprobes") && run.stderr.contains("--tier"))
             }
-            #expect(KernelSession.loadedProgramCount() <= before, "a failed start left programs loaded")
+            #expect(LoadedPrograms.count() <= before, "a failed start left programs loaded")
         }
 
         @Test(arguments: [SIGINT, SIGTERM])
         func aSignalDetachesEveryProgram(signal: Int32) throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Run.binary)
             process.arguments = ["trace", "--duration", "60"]
@@ -81,13 +82,13 @@ extension LiveKernelTests {
                 seen += String(decoding: chunk, as: UTF8.self)
             }
             #expect(seen.contains("self-check"), "trace did not start: \(seen)")
-            #expect(KernelSession.loadedProgramCount() > before)
+            #expect(LoadedPrograms.count() > before)
             kill(process.processIdentifier, signal)
             process.waitUntilExit()
             seen += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(process.terminationStatus == 0)
             #expect(seen.contains("detached"))
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left loaded after the signal")
+            #expect(LoadedPrograms.count() <= before, "programs left loaded after the signal")
         }
     }
 }

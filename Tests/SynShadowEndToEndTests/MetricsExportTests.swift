@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Foundation
 import SynShadowCore
+import SynShadowTestbed
 import SynShadowTracer
 import Synchronization
 import Testing
@@ -103,12 +104,12 @@ extension LiveKernelTests {
             let holder = try TCPSocket(family: AF_INET)
             try holder.bindLoopback()
             try holder.listen(backlog: 1)
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let run = try Run([Run.binary, "trace", "--metrics-listen", "127.0.0.1:\(holder.localPort)"])
             #expect(run.status == 1)
             #expect(run.stderrLines.count == 1, "\(run.stderr)")
             #expect(run.stderr.contains("port \(holder.localPort) is already in use") && run.stderr.contains("--metrics-listen"))
-            #expect(KernelSession.loadedProgramCount() <= before, "a failed start left programs loaded")
+            #expect(LoadedPrograms.count() <= before, "a failed start left programs loaded")
         }
 
         @Test(arguments: ["127.0.0.1", "localhost:9464", "[::1:9464", "127.0.0.1:0"])

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SynShadowTestbed
 import SynShadowTracer
 import Testing
 
@@ -37,7 +38,7 @@ extension LiveKernelTests {
                 try? FileManager.default.removeItem(atPath: "\(socketDirectory)/tmux-\(getuid())/\(session)")
                 try? FileManager.default.removeItem(atPath: errors)
             }
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
 
             let listener = try TCPSocket(family: AF_INET)
             try listener.bindLoopback()
@@ -125,11 +126,11 @@ extension LiveKernelTests {
             while try tmuxRun(["has-session", "-t", session]).status == 0 && Date() < gone { usleep(200_000) }
             #expect(try tmuxRun(["has-session", "-t", session]).status != 0, "top did not quit on q")
             #expect(startupErrors().contains("detached"), "\(startupErrors())")
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left loaded after q")
+            #expect(LoadedPrograms.count() <= before, "programs left loaded after q")
         }
 
         @Test func throughAPipeItPrintsPlainBlocks() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let run = try Run(["COLUMNS=80", Run.binary, "top", "--duration", "2", "--interval", "0.5"], timeout: 60)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(!run.stdout.utf8.contains(0x1B), "escape codes in plain output")
@@ -139,7 +140,7 @@ extension LiveKernelTests {
             #expect(lines.filter { $0.hasPrefix("LISTENER ") }.count == headers.count)
             for line in lines { #expect(line.count <= 80, "\(line)") }
             #expect(run.stderr.contains("detached"))
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left loaded")
+            #expect(LoadedPrograms.count() <= before, "programs left loaded")
         }
     }
 }

@@ -18,10 +18,10 @@ extension LiveKernelTests {
             let tracer = try LiveTracer(configuration: .init(tier: .tracepoint, port: port))
             defer { tracer.close() }
             let collector = try start(tracer, thenListenOn: listener)
-            let programs = KernelSession.loadedProgramCount()
+            let programs = LoadedPrograms.count()
 
             try tracer.session.setHooksAttached(false)
-            #expect(KernelSession.loadedProgramCount() == programs, "detaching keeps the programs loaded")
+            #expect(LoadedPrograms.count() == programs, "detaching keeps the programs loaded")
             #expect(!tracer.session.isAttached(.cgroupSkbIngress) && !tracer.session.isAttached(.sockOpsListen))
             let before = tracer.session.counters().events
             try connect(20, to: listener, port: port)

@@ -1,11 +1,12 @@
 /*
  * synshadow_loader.h — a thin C layer over libbpf for the Swift side.
  *
- * It opens the embedded BPF object, writes the load-time configuration,
- * switches off the programs of the tiers not chosen, loads, attaches, and
- * hands ring-buffer records to a callback. Everything that decides anything
- * (which tier, what a record means) lives in Swift; this file only talks to
- * libbpf, so that Swift never has to.
+ * It opens the embedded BPF object, writes the configuration Swift built
+ * (struct synshadow_config, synshadow_abi.h) into it, loads and attaches
+ * exactly the programs Swift names, and hands ring-buffer records to a
+ * callback. Everything that decides anything (which tier, which programs,
+ * what a record means) lives in Swift; this file only talks to libbpf, so
+ * that Swift never has to.
  */
 #ifndef SYNSHADOW_LOADER_H
 #define SYNSHADOW_LOADER_H
@@ -23,23 +24,19 @@ struct ss_loader;
 /* Called for each ring-buffer record, in order, from ss_loader_drain(). */
 typedef int (*ss_record_fn)(void *context, void *data, size_t size);
 
+/* A BPF program to load and attach (its name in bpf/synshadow.bpf.c), and
+ * the hooks whose records it makes: bits 1 << enum synshadow_hook. */
+struct ss_program {
+	const char *name;
+	uint32_t hooks;
+};
+
 struct ss_loader_options {
 	const void *object;		/* the BPF ELF object */
 	size_t object_size;
-	int tier;			/* enum synshadow_tier */
-	uint16_t port;			/* 0 = all */
-	uint32_t netns;			/* inode, 0 = all */
-	uint32_t ring_bytes;		/* ring buffer size (power of two), 0 = default */
-	uint32_t wakeup_bytes;		/* force a wake-up once this much is pending */
-	uint16_t self_check_port;	/* passes the filters: the start-up proof */
-	uint32_t self_check_netns;	/* ... in this (private) network namespace */
-	uint16_t filters;		/* enum synshadow_filter: the filters below in force */
-	uint8_t family;			/* SS_FILTER_FAMILY */
-	uint8_t cgroup_level;		/* SS_FILTER_CGROUP */
-	uint32_t pid;			/* SS_FILTER_PID */
-	uint64_t cgroup_id;		/* SS_FILTER_CGROUP */
-	char comm[16];			/* SS_FILTER_COMM */
-	uint8_t local_addr[16];		/* SS_FILTER_LOCAL_ADDR */
+	struct synshadow_config config;	/* written whole into the object's .rodata.config */
+	const struct ss_program *programs; /* the tier's programs (Swift's tier table): only these load */
+	size_t program_count;
 	const char *cgroup_path;	/* cgroup v2 mount to attach sock_ops/cgroup_skb */
 	ss_record_fn on_record;
 	void *context;
@@ -136,9 +133,10 @@ void ss_loader_close(struct ss_loader *loader);
  * (1/0), or a negative errno when there is no BTF to ask. */
 int ss_kernel_has_member(const char *type, const char *member);
 
-/* How many BPF programs loaded in the kernel have a name starting with
- * `prefix` (all of SynShadow's start with "ss_"): proves a clean detach. */
-int ss_count_loaded_programs(const char *prefix);
+/* Whether the running kernel offers tracepoint `name` as a BTF raw
+ * tracepoint (its btf_trace_<name> typedef is in vmlinux BTF): 1/0, or a
+ * negative errno when there is no BTF to ask. */
+int ss_kernel_has_btf_tracepoint(const char *name);
 
 /* The last libbpf diagnostics (verifier log tail), for --verbose. */
 const char *ss_loader_last_log(void);

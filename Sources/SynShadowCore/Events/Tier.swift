@@ -22,21 +22,91 @@ public enum Tier: UInt8, Sendable, CaseIterable, Codable, Comparable {
     public static func < (lhs: Tier, rhs: Tier) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The hooks whose records this tier produces: the model treats any fact
-    /// that only other hooks report as unobserved, never as missing.
-    public var hooks: Set<Hook> {
-        let shared: Set<Hook> = [
-            .sockOpsListen, .sockOpsRwndInit, .sockOpsPassiveEstablished,
-            .inetSockSetState, .retransmitSynAck, .kfreeSkb, .iterTCP,
-        ]
+    /// that only other hooks report as unobserved, never as missing. Read
+    /// from the tier's programs, the one table.
+    public var hooks: Set<Hook> { programs.reduce(into: []) { $0.formUnion($1.hooks) } }
+
+    /// `hooks` as bits (1 << hook), the form the kernel side's configuration takes.
+    public var hookMask: UInt32 { programs.reduce(0) { $0 | $1.hookMask } }
+
+    /// The BPF programs (bpf/synshadow.bpf.c) this tier loads, and the hooks
+    /// each reports in it. This table decides: the loader loads and attaches
+    /// what it is handed, and the probes read the reporting hooks from their
+    /// configuration (`synshadow_config.hooks`).
+    public var programs: [TierProgram] {
         switch self {
         case .tracepoint:
-            return shared.union([.cgroupSkbIngress, .sockOpsTimeoutInit, .sysExitAccept])
-        case .kprobe, .fentry:
-            return shared.union([
-                .connRequestEntry, .connRequestExit, .requestHashAdd,
-                .checkRequestEntry, .checkRequestExit, .acceptExit, .requestError,
-                .cookieCheckEntry, .cookieCheckExit,
-            ])
+            return [
+                TierProgram("ss_cgroup_skb_ingress", [.cgroupSkbIngress]),
+                TierProgram("ss_sock_ops", [.sockOpsListen, .sockOpsRwndInit, .sockOpsTimeoutInit, .sockOpsPassiveEstablished]),
+                TierProgram("ss_sys_exit_accept4", [.sysExitAccept]),
+                TierProgram("ss_sys_exit_accept", [.sysExitAccept]),
+                // accept()'s entry: threads in flight, no record of its own.
+                TierProgram("ss_sys_enter_accept4", []),
+                TierProgram("ss_sys_enter_accept", []),
+            ] + Self.sharedPrograms
+        case .kprobe:
+            return Self.functionPrograms(entry: "ss_kprobe_", exit: "ss_kretprobe_")
+        case .fentry:
+            return Self.functionPrograms(entry: "ss_fentry_", exit: "ss_fexit_")
         }
+    }
+
+    /// Every tier: state changes, SYN-ACK retransmits, drops, the snapshot.
+    private static let sharedPrograms = [
+        TierProgram(
+            "ss_btf_inet_sock_set_state", [.inetSockSetState],
+            fallback: .init(tracepoint: "inet_sock_set_state", program: "ss_inet_sock_set_state")),
+        TierProgram("ss_retransmit_synack", [.retransmitSynAck]),
+        TierProgram("ss_kfree_skb", [.kfreeSkb]),
+        TierProgram("ss_iter_tcp", [.iterTCP]),
+    ]
+
+    /// The function tiers hook the same functions, by fentry/fexit or by
+    /// kprobe/kretprobe; the hash insertion replaces sock_ops TIMEOUT_INIT,
+    /// inet_csk_accept the accept syscalls, tcp_v{4,6}_conn_request cgroup_skb.
+    private static func functionPrograms(entry: String, exit: String) -> [TierProgram] {
+        [
+            TierProgram("ss_sock_ops", [.sockOpsListen, .sockOpsRwndInit, .sockOpsPassiveEstablished]),
+            TierProgram(entry + "v4_conn_request", [.connRequestEntry]),
+            TierProgram(exit + "v4_conn_request", [.connRequestExit]),
+            TierProgram(entry + "v6_conn_request", [.connRequestEntry]),
+            TierProgram(exit + "v6_conn_request", [.connRequestExit]),
+            TierProgram(entry + "reqsk_hash_add", [.requestHashAdd]),
+            TierProgram(entry + "check_req", [.checkRequestEntry]),
+            TierProgram(exit + "check_req", [.checkRequestExit]),
+            TierProgram(entry + "req_err", [.requestError]),
+            TierProgram(entry + "cookie_v4_check", [.cookieCheckEntry]),
+            TierProgram(exit + "cookie_v4_check", [.cookieCheckExit]),
+            TierProgram(entry + "cookie_v6_check", [.cookieCheckEntry]),
+            TierProgram(exit + "cookie_v6_check", [.cookieCheckExit]),
+            // inet_csk_accept's entry: threads in flight, no record of its own.
+            TierProgram(entry + "csk_accept", []),
+            TierProgram(exit + "csk_accept", [.acceptExit]),
+        ] + sharedPrograms
+    }
+}
+
+/// One BPF program of a tier (its name in bpf/synshadow.bpf.c) and the
+/// hooks whose records it makes there.
+public struct TierProgram: Sendable, Hashable {
+    public var name: String
+    public var hooks: Set<Hook>
+    /// A BTF raw tracepoint's stand-in: the classic tracepoint program loaded
+    /// instead on kernels that do not offer `tracepoint` as one.
+    public var fallback: Fallback?
+
+    public struct Fallback: Sendable, Hashable {
+        public var tracepoint: String
+        public var program: String
+    }
+
+    /// `hooks` as bits (1 << hook).
+    public var hookMask: UInt32 { hooks.reduce(0) { $0 | 1 << UInt32($1.rawValue) } }
+
+    public init(_ name: String, _ hooks: Set<Hook>, fallback: Fallback? = nil) {
+        self.name = name
+        self.hooks = hooks
+        self.fallback = fallback
     }
 }

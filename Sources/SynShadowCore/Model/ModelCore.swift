@@ -65,9 +65,7 @@ struct ModelCore: ~Copyable {
     init(configuration: ModelConfiguration) {
         self.configuration = configuration
         observesFunctions = configuration.tier != .tracepoint
-        var mask: UInt32 = 0
-        for hook in configuration.tier.hooks { mask |= 1 << UInt32(hook.rawValue) }
-        hookMask = mask
+        hookMask = configuration.tier.hookMask
         maximumRequestLifetime = configuration.maximumRequestLifetime
         var generator = SystemRandomNumberGenerator()
         flows = FlowTable(limit: configuration.maximumFlows, seed: configuration.hashSeed ?? generator.next())

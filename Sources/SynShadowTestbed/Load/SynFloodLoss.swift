@@ -15,7 +15,7 @@ public struct SynFloodLoss: Sendable {
     public var synsAtListener: Int64
     public var synRecordsDelivered: UInt64
     public var synRecordsLost: UInt64
-    /// Every kind, as the consumer was told (ring full or flow-table miss).
+    /// Every kind, as the consumer was told (ring full or a step whose segment was not found).
     public var lossReported: UInt64
     public var tier: Tier
 

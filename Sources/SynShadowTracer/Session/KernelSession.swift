@@ -8,28 +8,30 @@ import SynShadowCore
 
 /// What to load and how to filter, decided before anything touches the kernel.
 public struct SessionOptions: Sendable {
-    public var tier: Tier
-    /// Listener port to trace; nil traces every port.
-    public var port: UInt16?
-    /// Network namespace inode to trace; nil traces every namespace.
-    public var netns: UInt32?
-    public var ringBytes: UInt32 = 16 << 20
-    /// Pending bytes that justify waking the consumer before its timer.
-    public var wakeupBytes: UInt32 = 1 << 20
+    /// The kernel side's configuration, `struct synshadow_config`
+    /// (bpf/abi/include/synshadow_abi.h): handed whole to the loader, which
+    /// writes it into the BPF object. Built by `LiveTracer.Configuration`.
+    public var config: synshadow_config
     public var cgroupRoot: String
-    /// A port let through the filters for the start-up self-check, in its
-    /// own private network namespace.
-    public var selfCheckPort: UInt16 = 0
-    public var selfCheckNetns: UInt32 = 0
-    public var addressFilter = AddressFilter()
-    public var ownerFilter = OwnerFilter()
 
-    public init(tier: Tier, port: UInt16? = nil, netns: UInt32? = nil, cgroupRoot: String) {
-        self.tier = tier
-        self.port = port
-        self.netns = netns
+    public init(config: synshadow_config, cgroupRoot: String) {
+        self.config = config
         self.cgroupRoot = cgroupRoot
     }
+
+    /// The tier to load; setting it also sets the hooks that report (its table).
+    public var tier: Tier {
+        get { Tier(rawValue: UInt8(truncatingIfNeeded: config.tier)) ?? .tracepoint }
+        set {
+            config.tier = UInt16(newValue.rawValue)
+            config.hooks = newValue.hookMask
+        }
+    }
+
+    /// Network namespace inode to trace; nil traces every namespace.
+    public var netns: UInt32? { config.netns == 0 ? nil : config.netns }
+    /// The start-up self-check's private network namespace.
+    public var selfCheckNetns: UInt32 { config.self_check_netns }
 }
 
 /// The BPF programs of one tier, loaded and attached, and their ring buffer.
@@ -49,22 +51,24 @@ public final class KernelSession {
         let object = BPFObject.bytes
         var error = [CChar](repeating: 0, count: Self.messageCapacity)
         var handle: OpaquePointer?
+        let names = options.tier.programs.map { strdup(Self.loadableName(of: $0)) }
+        defer { names.forEach { free($0) } }
+        let programs = zip(options.tier.programs, names).map { program, name in
+            ss_program(name: name, hooks: program.hookMask)
+        }
         let status: Int32 = object.withUnsafeBytes { objectBytes in
             options.cgroupRoot.withCString { cgroupPath in
-                cOptions.object = objectBytes.baseAddress
-                cOptions.object_size = objectBytes.count
-                cOptions.tier = Int32(options.tier.rawValue)
-                cOptions.port = options.port ?? 0
-                cOptions.netns = options.netns ?? 0
-                cOptions.ring_bytes = options.ringBytes
-                cOptions.wakeup_bytes = options.wakeupBytes
-                cOptions.self_check_port = options.selfCheckPort
-                cOptions.self_check_netns = options.selfCheckNetns
-                options.applyFilters(to: &cOptions)
-                cOptions.cgroup_path = cgroupPath
-                cOptions.on_record = recordCallback
-                cOptions.context = Unmanaged.passUnretained(batch).toOpaque()
-                return ss_loader_open(&cOptions, &handle, &error, error.count)
+                programs.withUnsafeBufferPointer { programList in
+                    cOptions.object = objectBytes.baseAddress
+                    cOptions.object_size = objectBytes.count
+                    cOptions.config = options.config
+                    cOptions.programs = programList.baseAddress
+                    cOptions.program_count = programList.count
+                    cOptions.cgroup_path = cgroupPath
+                    cOptions.on_record = recordCallback
+                    cOptions.context = Unmanaged.passUnretained(batch).toOpaque()
+                    return ss_loader_open(&cOptions, &handle, &error, error.count)
+                }
             }
         }
         guard status == 0, let handle else {
@@ -74,6 +78,13 @@ public final class KernelSession {
                 log: String(cString: ss_loader_last_log()))
         }
         loader = handle
+    }
+
+    /// The program to load for a table entry on this kernel: a BTF raw
+    /// tracepoint where the kernel offers one, its classic stand-in otherwise.
+    private static func loadableName(of program: TierProgram) -> String {
+        guard let fallback = program.fallback else { return program.name }
+        return ss_kernel_has_btf_tracepoint(fallback.tracepoint) == 1 ? program.name : fallback.program
     }
 
     deinit { close() }
@@ -189,7 +200,7 @@ public final class KernelSession {
         return result
     }
 
-    /// Kernel memory held by this session's maps (ring buffer, flow tables):
+    /// Kernel memory held by this session's maps (ring buffer, listener and child tables):
     /// bounded by their fixed sizes, whatever the traffic.
     public var mapMemoryBytes: Int64 {
         guard let loader else { return 0 }
@@ -235,14 +246,6 @@ public struct DrainOutcome: Sendable, Equatable {
     public var watermark: UInt64?
 }
 
-extension KernelSession {
-    /// SynShadow programs loaded in the kernel right now, by anyone: zero
-    /// after a clean detach.
-    public static func loadedProgramCount() -> Int {
-        Int(ss_count_loaded_programs("ss_"))
-    }
-}
-
 extension SessionError {
     /// Says why a tier did not load in words that point at the fix: as root,
     /// EPERM on fentry or kprobe means the kernel forbids that attach type.
@@ -272,38 +275,5 @@ extension SessionError {
         default:
             return SessionError("\(tier.name) tier: \(message)", fix: "rerun with --verbose for the verifier's log", detail: log)
         }
-    }
-}
-
-extension SessionOptions {
-    /// The address and owner filters, as the kernel side's configuration.
-    fileprivate func applyFilters(to options: inout ss_loader_options) {
-        var filters: UInt32 = 0
-        if let family = addressFilter.family {
-            filters |= UInt32(SS_FILTER_FAMILY.rawValue)
-            options.family = family.rawValue
-        }
-        if let address = addressFilter.localAddress {
-            filters |= UInt32(SS_FILTER_LOCAL_ADDR.rawValue)
-            withUnsafeMutableBytes(of: &options.local_addr) { bytes in
-                for (index, byte) in address.bytes.enumerated() { bytes[index] = byte }
-            }
-        }
-        if let pid = ownerFilter.pid {
-            filters |= UInt32(SS_FILTER_PID.rawValue)
-            options.pid = pid
-        }
-        if let comm = ownerFilter.comm {
-            filters |= UInt32(SS_FILTER_COMM.rawValue)
-            withUnsafeMutableBytes(of: &options.comm) { bytes in
-                for (index, byte) in comm.utf8.prefix(15).enumerated() { bytes[index] = byte }
-            }
-        }
-        if let cgroup = ownerFilter.cgroup {
-            filters |= UInt32(SS_FILTER_CGROUP.rawValue)
-            options.cgroup_id = cgroup.id
-            options.cgroup_level = cgroup.level
-        }
-        options.filters = UInt16(filters)
     }
 }

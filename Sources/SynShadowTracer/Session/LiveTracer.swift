@@ -1,4 +1,5 @@
 import Foundation
+import SynShadowABI
 import SynShadowCore
 
 /// Receives what the kernel reported, in order, a batch at a time.
@@ -29,7 +30,10 @@ public final class LiveTracer {
         /// Milliseconds between drains when nobody forces a wake-up: the
         /// bound on live-output latency.
         public var drainIntervalMilliseconds: Int32 = 100
-        public var ringBytes: UInt32 = 16 << 20
+        /// The ring buffer's size (a power of two).
+        public var ringBytes = Self.defaultRingBytes
+        /// SS_DEFAULT_RING_BYTES, the kernel side's default (synshadow_abi.h).
+        public static let defaultRingBytes = UInt32(SS_DEFAULT_RING_BYTES)
         public var keepsRawRecords = false
 
         public init(tier: Tier? = nil, port: UInt16? = nil, netns: UInt32? = nil) {
@@ -68,13 +72,9 @@ public final class LiveTracer {
         let cgroupRoot = try Preflight.cgroupRoot()
         selfCheck = try SelfCheck()
         var options = SessionOptions(
-            tier: configuration.tier ?? .tracepoint, port: configuration.port, netns: configuration.netns,
+            config: configuration.kernelConfig(selfCheckPort: selfCheck.port, selfCheckNetns: selfCheck.netns),
             cgroupRoot: cgroupRoot)
-        options.ringBytes = configuration.ringBytes
-        options.selfCheckPort = selfCheck.port
-        options.selfCheckNetns = selfCheck.netns
-        options.addressFilter = configuration.addressFilter
-        options.ownerFilter = configuration.ownerFilter
+        options.tier = configuration.tier ?? .tracepoint
         selection = try TierSelector.open(requested: configuration.tier, options: options)
         selection.session.keepsRawRecords = configuration.keepsRawRecords
         ownNetns = NetworkNamespace.inode(ofPath: "/proc/self/ns/net") ?? 0

@@ -51,7 +51,7 @@ struct TopCommand: ParsableCommand {
         defer { terminal.leave() }
         var run = LiveRun(
             tracing: tracing, json: false, showEvents: false, showFindings: false, duration: duration,
-            ringMegabytes: 16, acceptThresholdMilliseconds: UInt64(acceptThresholdMs),
+            ringMegabytes: LiveTracer.Configuration.defaultRingBytes >> 20, acceptThresholdMilliseconds: UInt64(acceptThresholdMs),
             recordFile: nil)
         run.observer = TopView(intervalSeconds: interval, terminal: terminal)
         run.metrics = metrics

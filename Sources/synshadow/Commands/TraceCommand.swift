@@ -62,7 +62,7 @@ struct OutputOptions: ParsableArguments {
     var duration: Double?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Ring buffer size in MiB (a power of two).", valueName: "MiB"))
-    var ringMb: Int = 16
+    var ringMb = Int(LiveTracer.Configuration.defaultRingBytes >> 20)
 
     @Option(
         parsing: .unconditional,

@@ -1,4 +1,5 @@
 import Foundation
+import SynShadowTestbed
 import SynShadowTracer
 import Testing
 
@@ -41,7 +42,7 @@ extension LiveKernelTests.HostileInputTests {
         ]
 
         @Test func everyNumericOptionRejectsHostileValuesAtParseTime() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             var tried = 0
             var crashes: [String] = []
             var slow: [String] = []
@@ -62,7 +63,7 @@ extension LiveKernelTests.HostileInputTests {
             print("hostile: options: \(tried) inputs over \(Self.options.count) options; crashes \(crashes.count); hangs \(slow.count)")
             #expect(crashes.isEmpty, "crashed: \(crashes)")
             #expect(slow.isEmpty, "slow: \(slow)")
-            #expect(KernelSession.loadedProgramCount() <= before, "an option value attached programs")
+            #expect(LoadedPrograms.count() <= before, "an option value attached programs")
         }
 
         /// An out-of-range value is one line naming the option, the value and the range.
@@ -80,7 +81,7 @@ extension LiveKernelTests.HostileInputTests {
         }
 
         @Test func bogusFiltersAreRefusedBeforeAttaching() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let directory = NSTemporaryDirectory()
             let missingPid = (100_000...4_000_000).first { !FileManager.default.fileExists(atPath: "/proc/\($0)") }!
             // A thread of this process that is not its leader.
@@ -102,7 +103,7 @@ extension LiveKernelTests.HostileInputTests {
                 }
             }
             print("hostile: filters: \(cases.count * 2) bogus filters refused at parse time")
-            #expect(KernelSession.loadedProgramCount() <= before)
+            #expect(LoadedPrograms.count() <= before)
         }
 
         /// `ip netns add` bind-mounts the namespace under /run/netns: the
@@ -122,7 +123,7 @@ extension LiveKernelTests.HostileInputTests {
         }
 
         @Test func anUnwritableRecordPathFailsBeforeBPFLoads() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             for path in ["/nonexistent-dir/trace.sst", "/proc/trace.sst", "/proc/version"] {
                 let run = try Run([Run.binary, "record", "-o", path, "--duration", "1"], timeout: 20)
                 #expect(run.status == 1, "\(path): \(run.stderr)")
@@ -130,7 +131,7 @@ extension LiveKernelTests.HostileInputTests {
                 #expect(!run.stderr.contains("synshadow: tier"), "\(path): BPF loaded before the file was refused")
                 #expect(run.seconds < 5)
             }
-            #expect(KernelSession.loadedProgramCount() <= before)
+            #expect(LoadedPrograms.count() <= before)
         }
 
         @Test func validateWithoutRootFailsNamingThePrivilege() throws {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
+import SynShadowTestbed
 import SynShadowTracer
 import Testing
 
@@ -13,7 +14,7 @@ extension LiveKernelTests.HostileInputTests {
         /// `trace --json --duration 3 | reader at 1 KB/s`: the run ends near
         /// its duration, detaches, and reports the lines it shed.
         @Test func aSlowReaderDoesNotHoldTheRunHostage() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let listener = try TCPSocket(family: AF_INET)
             try listener.bindLoopback()
             try listener.listen(backlog: 128)
@@ -42,7 +43,7 @@ extension LiveKernelTests.HostileInputTests {
             #expect(seconds < 3 + 6, "the slow reader held the run for \(seconds) s")
             #expect(trace.stderr.contains("detached"), "\(trace.stderr)")
             #expect(trace.stderr.contains("standard output was too slow"), "\(trace.stderr)")
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left loaded")
+            #expect(LoadedPrograms.count() <= before, "programs left loaded")
             listener.close()
         }
 

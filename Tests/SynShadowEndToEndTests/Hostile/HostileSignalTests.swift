@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import SynShadowCore
+import SynShadowTestbed
 import SynShadowTracer
 import Testing
 
@@ -13,25 +14,25 @@ extension LiveKernelTests.HostileInputTests {
     @Suite struct Signals {
         @Test(arguments: [SIGTERM, SIGHUP, SIGQUIT, SIGINT])
         func aStopSignalEndsARecordingCleanly(signal: Int32) throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let path = NSTemporaryDirectory() + "synshadow-hostile-\(getpid())-signal-\(signal).sst"
             defer { unlink(path) }
             let record = try HostileProcess(["record", "-o", path, "--duration", "60"])
             #expect(record.waitForStderr("self-check: every hook"), "\(record.stderr)")
-            #expect(KernelSession.loadedProgramCount() > before)
+            #expect(LoadedPrograms.count() > before)
             record.signal(signal)
             let end = record.waitForExit(seconds: 20)
             #expect(end.exited && end.status == 0, "signal \(signal): \(record.stderr)")
             #expect(end.waited < 10, "signal \(signal) took \(end.waited) s")
             #expect(record.stderr.contains("detached"), "\(record.stderr)")
             #expect(!record.stderr.contains("crashed") && !record.stderr.contains("Backtrac"), "\(record.stderr)")
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left after signal \(signal)")
+            #expect(LoadedPrograms.count() <= before, "programs left after signal \(signal)")
             #expect(try Replay.run(path: path).isComplete, "no end marker after signal \(signal)")
             print("hostile: signal \(signal): exit \(end.status) in \(String(format: "%.2f", end.waited)) s, 0 programs left")
         }
 
         @Test func aKilledRecordingIsReportedCut() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             let path = NSTemporaryDirectory() + "synshadow-hostile-\(getpid())-killed.sst"
             defer { unlink(path) }
             let listener = try TCPSocket(family: AF_INET)
@@ -44,7 +45,7 @@ extension LiveKernelTests.HostileInputTests {
             record.signal(SIGKILL)
             _ = record.waitForExit(seconds: 20)
             listener.close()
-            #expect(KernelSession.loadedProgramCount() <= before, "programs left after SIGKILL")
+            #expect(LoadedPrograms.count() <= before, "programs left after SIGKILL")
             let replay = try Run([Run.binary, "replay", path], timeout: 60)
             #expect(replay.status == 0, "\(replay.stderr)")
             #expect(replay.stderr.contains("file ends without its end marker: cut after"), "\(replay.stderr)")
@@ -68,7 +69,7 @@ extension LiveKernelTests.HostileInputTests {
         /// Three traces starting together, twice: every self-check passes
         /// (one failed in ~100 starts while others ran).
         @Test func concurrentInstancesAllPassTheirSelfChecks() throws {
-            let before = KernelSession.loadedProgramCount()
+            let before = LoadedPrograms.count()
             for _ in 0..<2 {
                 let traces = try (0..<3).map { _ in try HostileProcess(["trace", "--duration", "1"]) }
                 for trace in traces {
@@ -77,7 +78,7 @@ extension LiveKernelTests.HostileInputTests {
                     #expect(trace.stderr.contains("self-check: every hook"), "\(trace.stderr)")
                 }
             }
-            #expect(KernelSession.loadedProgramCount() <= before)
+            #expect(LoadedPrograms.count() <= before)
         }
     }
 }

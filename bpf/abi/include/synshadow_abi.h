@@ -147,7 +147,9 @@ struct synshadow_counters {
 	ss_u64 hook_hits[SS_HOOK_MAX];	/* every time a hook ran past its filters */
 	ss_u64 events;			/* records submitted */
 	ss_u64 lost;			/* records that could not be reserved: ring buffer full */
-	ss_u64 filtered;		/* records dropped by a filter (port, netns, address, family, owner) */
+	ss_u64 filtered;		/* records a filter kept out of the ring (port, netns, address,
+					 * family, owner, another instance's self-check): one per record
+					 * a hook would have written, in every tier (see event.bpf.h) */
 	ss_u64 correlation_misses;	/* a step whose SYN or ACK was not found (its record lost) */
 	ss_u64 wakeups;			/* forced consumer wake-ups */
 	ss_u64 lost_by_kind[SS_EVENT_KIND_MAX]; /* `lost`, per enum synshadow_event_kind */
@@ -166,7 +168,6 @@ struct synshadow_listener_owner {
 	ss_u32 accepts_in_flight; /* threads between accept()'s entry and exit hooks */
 };
 
-/* Load-time configuration, written into .rodata before the object loads. */
 /* Which filters a session applies beyond port and netns (bits of
  * synshadow_config.filters). The owner filters are decided once per listener,
  * when it starts listening (in the owner's own process context), and kept in
@@ -181,11 +182,22 @@ enum synshadow_filter {
 
 #define SS_FILTER_OWNER (SS_FILTER_PID | SS_FILTER_COMM | SS_FILTER_CGROUP)
 
+/* Defaults, defined here only (Swift imports them). */
+#define SS_DEFAULT_RING_BYTES 16777216	/* 16 MiB: the `events` ring buffer (a power of two) */
+#define SS_DEFAULT_WAKEUP_BYTES 1048576	/* 1 MiB pending forces a consumer wake-up */
+
+/*
+ * A session's configuration: the one definition. Swift fills it (from the
+ * command line and its tier table), the loader writes it whole into the BPF
+ * object's `.rodata.config` section before load, and the probes read it as
+ * `ss_config`. Zero means "all" or "none" unless a field says otherwise.
+ */
 struct synshadow_config {
 	ss_u32 netns;			/* 0 = all network namespaces */
 	ss_u16 port;			/* listener port, 0 = all */
-	ss_u16 tier;			/* enum synshadow_tier */
-	ss_u32 wakeup_bytes;		/* wake the consumer once this much is pending */
+	ss_u16 tier;			/* enum synshadow_tier being loaded */
+	ss_u32 wakeup_bytes;		/* wake the consumer once this much is pending;
+					 * 0 = SS_DEFAULT_WAKEUP_BYTES (the loader fills it in) */
 	ss_u16 self_check_port;		/* start-up self-check listener: passes the filters */
 	ss_u16 filters;			/* enum synshadow_filter */
 	ss_u8 family;			/* SS_FILTER_FAMILY: AF_INET or AF_INET6 */
@@ -196,6 +208,10 @@ struct synshadow_config {
 	char comm[16];			/* SS_FILTER_COMM */
 	ss_u8 local_addr[16];		/* SS_FILTER_LOCAL_ADDR: IPv4 in the first 4 bytes */
 	ss_u32 self_check_netns;	/* the private namespace the self-check runs in */
+	ss_u32 hooks;			/* 1 << enum synshadow_hook for each hook whose records
+					 * this tier reports (Swift's tier table decides) */
+	ss_u32 ring_bytes;		/* size of the `events` ring (a power of two);
+					 * 0 = SS_DEFAULT_RING_BYTES (the loader leaves it) */
 	ss_u32 reserved2;
 };
 
