@@ -311,6 +311,7 @@ extension ModelCore {
     /// outdate before the check. Kernels before drop reasons on this path
     /// say NOT_SPECIFIED for both, and the figures decide as before.
     private mutating func decideCookieACKByDrop(_ event: KernelEvent, key: FlowKey) {
+        // A pure ACK (ACK set; SYN and RST clear), as cookie_v{4,6}_check takes.
         guard !observesFunctions, event.tcpFlags & 0x16 == 0x10,
             let slot = flows.find(key, hash: flows.hash(key))
         else { return }
@@ -319,12 +320,7 @@ extension ModelCore {
         switch configuration.dropReasonNames[event.detail] {
         case "NO_SOCKET":
             // Read right after the check failed: the fuller figure counts.
-            let flow = flows.record(slot)
-            if event.flags.contains(.queuesValid),
-                flow.pointee.figureAccept == FlowRecord.noFigure || flow.pointee.figureAccept < event.queues.acceptQueue
-            {
-                flow.pointee.figureAccept = event.queues.acceptQueue
-            }
+            widenAcceptFigure(flows.record(slot), event)
             cookieChildNotMade(slot, event)
         case "TCP_FLAGS":
             if state == .cookieAck { cookieACKFailed(slot) } else { decideStrayACK(slot, checkFailed: true) }
