@@ -31,6 +31,7 @@
 #include "segment.bpf.h"
 #include "filters.bpf.h"
 #include "core_fixes.bpf.h"
+#include "cover.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -385,12 +386,27 @@ static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bo
 }
 
 /* BTF raw tracepoint: no trace record is built before the program runs,
- * and the sock is typed (the cheaper hook; the loader prefers it). */
+ * and the sock is typed (the cheaper hook; the loader prefers it). The
+ * primary of a pair (see cover.bpf.h): state changes happen in tasks and in
+ * softirqs alike, and a softirq often interrupts a task's run. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	RETURN_IF_IDLE(0);
-	if (sk->sk_protocol != IPPROTO_TCP)
+	if (sk->sk_protocol == IPPROTO_TCP)
+		on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
+	leave_receipt(SS_COVER_SET_STATE, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate);
+	return 0;
+}
+
+/* Its cover: takes the state changes the kernel skipped the primary for. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ss_btf_inet_sock_set_state_cover, const struct sock *sk, int oldstate, int newstate)
+{
+	RETURN_IF_IDLE(0);
+	if (!primary_skipped(SS_COVER_SET_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE, (__u64)sk,
+			     (__u64)oldstate << 32 | (__u32)newstate) ||
+	    sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	return on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
 }
@@ -405,12 +421,8 @@ int ss_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *args)
 	return on_set_state((__u64)args->skaddr, args->oldstate, args->newstate, true, args->sport, args->dport);
 }
 
-SEC("tracepoint/tcp/tcp_retransmit_synack")
-int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
+static __always_inline int on_retransmit_synack(const struct sock *listener, const struct request_sock *req)
 {
-	RETURN_IF_IDLE(0);
-	const struct sock *listener = args->skaddr;
-	const struct request_sock *req = args->req;
 	struct synshadow_event *e;
 
 	if (!listener_admits(listener))
@@ -425,45 +437,102 @@ int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
 	return 0;
 }
 
-/* Packets freed with a reason, when they were for a listener or a request. */
-SEC("tracepoint/skb/kfree_skb")
-int ss_kfree_skb(void *args)
+/* BTF raw tracepoint, preferred: the kernel guards it against recursion per
+ * program, where a classic tracepoint's program is skipped whenever any
+ * other classic tracepoint or kprobe program runs on that CPU (the request
+ * timer's softirq often interrupts one). */
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(ss_btf_retransmit_synack, const struct sock *sk, const struct request_sock *req)
 {
 	RETURN_IF_IDLE(0);
-	struct trace_event_raw_kfree_skb___flexible *raw = args;
-	const struct sk_buff *skb;
-	const struct sock *sk;
+	return on_retransmit_synack(sk, req);
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int ss_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *args)
+{
+	RETURN_IF_IDLE(0);
+	return on_retransmit_synack(args->skaddr, args->req);
+}
+
+/* Packets freed with a reason, when they were for a listener or a request. */
+/* A packet freed with a reason: a drop at a listener or a request. */
+static __always_inline void on_kfree_skb(const struct sk_buff *skb, __u16 protocol, const struct sock *sk,
+					 __u32 reason)
+{
 	const struct sock *listener;
 	struct synshadow_event *e;
-	__u16 protocol = BPF_CORE_READ(raw, protocol);
 	__u8 state;
 
 	if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
-		return 0;
+		return;
 	disarm_second_pass();
-	skb = BPF_CORE_READ(raw, skbaddr);
-	sk = kfree_skb_rx_sk(args);
 	if (!sk)
 		sk = BPF_CORE_READ(skb, sk);
 	if (!sk)
-		return 0;
+		return;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == BPF_TCP_LISTEN)
 		listener = sk;
 	else if (state == BPF_TCP_NEW_SYN_RECV)
 		listener = BPF_CORE_READ((struct request_sock *)sk, __req_common.skc_listener);
 	else
-		return 0;
+		return;
 	if (!listener || !listener_admits(listener))
-		return 0;
+		return;
 	e = reserve_skb_record(SS_EVENT_DROP, SS_HOOK_TP_KFREE_SKB, skb, false);
 	if (!e)
-		return 0;
+		return;
 	if (state == BPF_TCP_NEW_SYN_RECV)
 		e->request = (__u64)sk;
 	fill_listener(e, listener);
-	e->detail = kfree_skb_reason(args);
+	e->detail = reason;
 	event_submit(e);
+}
+
+/* The classic tracepoint, for kernels without tp_btf. */
+SEC("tracepoint/skb/kfree_skb")
+int ss_kfree_skb(void *args)
+{
+	RETURN_IF_IDLE(0);
+	struct trace_event_raw_kfree_skb___flexible *raw = args;
+
+	on_kfree_skb(BPF_CORE_READ(raw, skbaddr), BPF_CORE_READ(raw, protocol), kfree_skb_rx_sk(args),
+		     kfree_skb_reason(args));
+	return 0;
+}
+
+/* The BTF raw tracepoint, preferred: kprobe and classic tracepoint programs
+ * running on the CPU do not make the kernel skip it. Its arguments: the
+ * skb, the caller, the reason, and (Linux 6.11 on) the socket it was for.
+ * The primary of a pair (see cover.bpf.h): drops happen in tasks and in
+ * softirqs alike. */
+static __always_inline void on_btf_kfree_skb(unsigned long long *ctx)
+{
+	const struct sk_buff *skb = (const struct sk_buff *)ctx[0];
+	const struct sock *rx_sk = NULL;
+
+	if (bpf_core_field_exists(((struct trace_event_raw_kfree_skb___flexible *)0)->rx_sk))
+		rx_sk = (const struct sock *)ctx[3];
+	on_kfree_skb(skb, bpf_ntohs(BPF_CORE_READ(skb, protocol)), rx_sk, (__u32)ctx[2]);
+}
+
+SEC("tp_btf/kfree_skb")
+int ss_btf_kfree_skb(unsigned long long *ctx)
+{
+	RETURN_IF_IDLE(0);
+	on_btf_kfree_skb(ctx);
+	leave_receipt(SS_COVER_KFREE_SKB, ctx[0], ctx[2]);
+	return 0;
+}
+
+/* Its cover: takes the drops the kernel skipped the primary for. */
+SEC("tp_btf/kfree_skb")
+int ss_btf_kfree_skb_cover(unsigned long long *ctx)
+{
+	RETURN_IF_IDLE(0);
+	if (primary_skipped(SS_COVER_KFREE_SKB, SS_HOOK_TP_KFREE_SKB, ctx[0], ctx[2]))
+		on_btf_kfree_skb(ctx);
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct loaded_program {
 	struct bpf_program *program;
 	struct bpf_link *link;
 	uint32_t hooks;		/* bits of 1 << enum synshadow_hook */
+	uint32_t flags;		/* SS_PROGRAM_* */
 };
 
 struct ss_loader {
@@ -173,6 +174,7 @@ static int select_programs(struct ss_loader *loader, const struct ss_loader_opti
 		bpf_program__set_autoload(program, true);
 		loader->programs[i].program = program;
 		loader->programs[i].hooks = wanted->hooks;
+		loader->programs[i].flags = wanted->flags;
 		loader->program_count = i + 1;
 	}
 	return 0;
@@ -332,10 +334,53 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 		sum->filtered += per_cpu[cpu].filtered;
 		sum->correlation_misses += per_cpu[cpu].correlation_misses;
 		sum->wakeups += per_cpu[cpu].wakeups;
+		for (i = 0; i < SS_HOOK_MAX; i++)
+			sum->covered_runs[i] += per_cpu[cpu].covered_runs[i];
 		for (i = 0; i < SS_EVENT_KIND_MAX; i++)
 			sum->lost_by_kind[i] += per_cpu[cpu].lost_by_kind[i];
 	}
 	free(per_cpu);
+	return 0;
+}
+
+int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total)
+{
+	struct synshadow_counters counters;
+	size_t i;
+	int hook;
+	int err;
+
+	memset(per_hook, 0, sizeof(uint64_t) * SS_HOOK_MAX);
+	*total = 0;
+	err = ss_loader_counters(loader, &counters);
+	if (err)
+		return err;
+	for (i = 0; i < loader->program_count; i++) {
+		struct bpf_prog_info info;
+		uint32_t length = sizeof(info);
+		uint32_t flags = loader->programs[i].flags;
+		int fd = bpf_program__fd(loader->programs[i].program);
+		uint64_t lost;
+
+		if (fd < 0 || (flags & SS_PROGRAM_COVER))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &length))
+			return -errno;
+		lost = info.recursion_misses;
+		if (flags & SS_PROGRAM_PRIMARY) {
+			uint64_t covered = 0;
+
+			for (hook = 0; hook < SS_HOOK_MAX; hook++)
+				if (loader->programs[i].hooks & (1u << hook))
+					covered += counters.covered_runs[hook];
+			lost = lost > covered ? lost - covered : 0;
+		}
+		*total += lost;
+		for (hook = 0; hook < SS_HOOK_MAX; hook++)
+			if (loader->programs[i].hooks & (1u << hook))
+				per_hook[hook] += lost;
+	}
 	return 0;
 }
 
@@ -409,23 +454,37 @@ int ss_loader_hook_attached(struct ss_loader *loader, int hook)
 	return hook >= 0 && hook < SS_HOOK_MAX && (loader->attached_hooks & (1u << hook)) != 0;
 }
 
+/* Detaches in the reverse of attach order: a cover program (see
+ * bpf/cover.bpf.h) is attached after its primary and detached before it, so
+ * it never runs alone and takes every event as one its primary skipped. */
+static void detach_all(struct ss_loader *loader)
+{
+	size_t i;
+
+	for (i = loader->program_count; i-- > 0;) {
+		struct loaded_program *loaded = &loader->programs[i];
+
+		if (is_iterator(loaded->program))
+			continue;
+		bpf_link__destroy(loaded->link);
+		loaded->link = NULL;
+		loader->attached_hooks &= ~loaded->hooks;
+	}
+}
+
 int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, size_t error_size)
 {
 	size_t i;
 	int err;
 
+	if (!attached) {
+		detach_all(loader);
+		return 0;
+	}
 	for (i = 0; i < loader->program_count; i++) {
 		struct loaded_program *loaded = &loader->programs[i];
 
-		if (is_iterator(loaded->program))
-			continue;
-		if (!attached) {
-			bpf_link__destroy(loaded->link);
-			loaded->link = NULL;
-			loader->attached_hooks &= ~loaded->hooks;
-			continue;
-		}
-		if (loaded->link)
+		if (is_iterator(loaded->program) || loaded->link)
 			continue;
 		err = attach_program(loader, loaded, error, error_size);
 		if (err)
@@ -449,14 +508,11 @@ int ss_loader_set_idle(struct ss_loader *loader, int idle)
 
 void ss_loader_close(struct ss_loader *loader)
 {
-	size_t i;
-
 	if (!loader)
 		return;
 	if (loader->ring_open)
 		ss_ring_reader_close(&loader->ring);
-	for (i = 0; i < loader->program_count; i++)
-		bpf_link__destroy(loader->programs[i].link);
+	detach_all(loader);
 	free(loader->programs);
 	bpf_link__destroy(loader->iter_link);
 	if (loader->cgroup_fd >= 0)

@@ -30,7 +30,7 @@ public enum MetricsCatalogue {
                 value: .gauge(1)),
             MetricSample(name: events, help: "Kernel events the model consumed.", value: .counter(statistics.events)),
             MetricSample(
-                name: lostEvents, help: "Events the ring buffer had no room for (or the kernel could not correlate).",
+                name: lostEvents, help: "Events the model never read: no room in the ring buffer, a run the kernel skipped, or a step it could not correlate.",
                 value: .counter(statistics.lostEvents)),
             MetricSample(
                 name: racedVerdicts,

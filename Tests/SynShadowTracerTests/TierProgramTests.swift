@@ -9,7 +9,7 @@ import Testing
 @Suite struct TierProgramTests {
     @Test(arguments: Tier.allCases)
     func everyProgramOfTheTierIsInTheBPFObject(tier: Tier) {
-        let names = tier.programs.flatMap { [$0.name] + ($0.fallback.map { [$0.program] } ?? []) }
+        let names = tier.programs.flatMap(\.allNames)
         for name in names {
             #expect(Self.objectHasSymbol(name), "\(tier.name): \(name) is not in the BPF object")
         }

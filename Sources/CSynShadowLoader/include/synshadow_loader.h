@@ -26,9 +26,16 @@ typedef int (*ss_record_fn)(void *context, void *data, size_t size);
 
 /* A BPF program to load and attach (its name in bpf/synshadow.bpf.c), and
  * the hooks whose records it makes: bits 1 << enum synshadow_hook. */
+/* A primary/cover pair on one hook (bpf/cover.bpf.h): the primary's skipped
+ * runs less the counters' `covered_runs` for its hook are lost; the cover's
+ * cost nothing. */
+#define SS_PROGRAM_PRIMARY 1u
+#define SS_PROGRAM_COVER 2u
+
 struct ss_program {
 	const char *name;
 	uint32_t hooks;
+	uint32_t flags;		/* SS_PROGRAM_* */
 };
 
 struct ss_loader_options {
@@ -93,6 +100,15 @@ int ss_loader_snapshot(struct ss_loader *loader);
 
 /* Sums the per-CPU counters. */
 int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum);
+
+/* Runs of our programs the kernel skipped (bpf_prog_info.recursion_misses):
+ * it never runs a tracing program nested in another on the same CPU (a
+ * softirq interrupting one, say), and counts the run it skipped instead.
+ * Each skipped run is an event lost as surely as a full ring's, unless a
+ * cover program took it (SS_PROGRAM_PRIMARY/COVER). `per_hook` gets each
+ * program's figure under every hook it serves; `total` counts each program
+ * once. 0, or a negative errno. */
+int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total);
 
 /* Tells the kernel side who owns a listener found by the snapshot, and
  * whether it passes the owner filters (decided by user space from /proc). */

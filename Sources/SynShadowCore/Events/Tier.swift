@@ -56,9 +56,14 @@ public enum Tier: UInt8, Sendable, CaseIterable, Codable, Comparable {
     private static let sharedPrograms = [
         TierProgram(
             "ss_btf_inet_sock_set_state", [.inetSockSetState],
-            fallback: .init(tracepoint: "inet_sock_set_state", program: "ss_inet_sock_set_state")),
-        TierProgram("ss_retransmit_synack", [.retransmitSynAck]),
-        TierProgram("ss_kfree_skb", [.kfreeSkb]),
+            fallback: .init(tracepoint: "inet_sock_set_state", program: "ss_inet_sock_set_state"),
+            cover: "ss_btf_inet_sock_set_state_cover"),
+        TierProgram(
+            "ss_btf_retransmit_synack", [.retransmitSynAck],
+            fallback: .init(tracepoint: "tcp_retransmit_synack", program: "ss_retransmit_synack")),
+        TierProgram(
+            "ss_btf_kfree_skb", [.kfreeSkb], fallback: .init(tracepoint: "kfree_skb", program: "ss_kfree_skb"),
+            cover: "ss_btf_kfree_skb_cover"),
         TierProgram("ss_iter_tcp", [.iterTCP]),
     ]
 
@@ -101,12 +106,24 @@ public struct TierProgram: Sendable, Hashable {
         public var program: String
     }
 
+    /// A second program on the same BTF raw tracepoint that takes the runs
+    /// the kernel skips for this one (see bpf/cover.bpf.h): a hook fired in
+    /// tasks and in softirqs alike would otherwise lose the softirq's event
+    /// whenever it interrupted the task's run. Loaded after it, with it.
+    public var cover: String?
+
     /// `hooks` as bits (1 << hook).
     public var hookMask: UInt32 { hooks.reduce(0) { $0 | 1 << UInt32($1.rawValue) } }
 
-    public init(_ name: String, _ hooks: Set<Hook>, fallback: Fallback? = nil) {
+    public init(_ name: String, _ hooks: Set<Hook>, fallback: Fallback? = nil, cover: String? = nil) {
         self.name = name
         self.hooks = hooks
         self.fallback = fallback
+        self.cover = cover
+    }
+
+    /// Every program name the entry may load as.
+    public var allNames: [String] {
+        [name] + (fallback.map { [$0.program] } ?? []) + (cover.map { [$0] } ?? [])
     }
 }

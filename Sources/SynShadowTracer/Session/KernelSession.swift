@@ -51,11 +51,11 @@ public final class KernelSession {
         let object = BPFObject.bytes
         var error = [CChar](repeating: 0, count: Self.messageCapacity)
         var handle: OpaquePointer?
-        let names = options.tier.programs.map { strdup(Self.loadableName(of: $0)) }
-        defer { names.forEach { free($0) } }
-        let programs = zip(options.tier.programs, names).map { program, name in
-            ss_program(name: name, hooks: program.hookMask)
+        let loadable = options.tier.programs.flatMap { program in
+            Self.loadable(program).map { (name: strdup($0.name), hooks: program.hookMask, flags: $0.flags) }
         }
+        defer { loadable.forEach { free($0.name) } }
+        let programs = loadable.map { ss_program(name: $0.name, hooks: $0.hooks, flags: $0.flags) }
         let status: Int32 = object.withUnsafeBytes { objectBytes in
             options.cgroupRoot.withCString { cgroupPath in
                 programs.withUnsafeBufferPointer { programList in
@@ -80,11 +80,18 @@ public final class KernelSession {
         loader = handle
     }
 
-    /// The program to load for a table entry on this kernel: a BTF raw
-    /// tracepoint where the kernel offers one, its classic stand-in otherwise.
-    private static func loadableName(of program: TierProgram) -> String {
-        guard let fallback = program.fallback else { return program.name }
-        return ss_kernel_has_btf_tracepoint(fallback.tracepoint) == 1 ? program.name : fallback.program
+    /// The programs to load for a table entry on this kernel: a BTF raw
+    /// tracepoint (and its cover) where the kernel offers one, its classic
+    /// stand-in otherwise. A classic tracepoint cannot be covered: the
+    /// kernel skips every classic and kprobe program alike while one runs.
+    private static func loadable(_ program: TierProgram) -> [(name: String, flags: UInt32)] {
+        if let fallback = program.fallback, ss_kernel_has_btf_tracepoint(fallback.tracepoint) != 1 {
+            return [(fallback.program, 0)]
+        }
+        if let cover = program.cover {
+            return [(program.name, SS_PROGRAM_PRIMARY), (cover, SS_PROGRAM_COVER)]
+        }
+        return [(program.name, 0)]
     }
 
     deinit { close() }
@@ -164,19 +171,35 @@ public final class KernelSession {
         guard let loader else { return 0 }
         var walked = 0
         var failure: Int32 = 0
-        for namespace in NetworkNamespace.all() {
+        snapshotTrouble = []
+        for namespace in NetworkNamespace.allWithPaths() {
             if let only = options.netns, namespace.inode != only, namespace.inode != options.selfCheckNetns { continue }
-            let entered = NetworkNamespace.inside(namespace.path) {
-                let status = ss_loader_snapshot(loader)
-                if status != 0 { failure = status } else { walked += 1 }
+            var entered = false
+            for path in namespace.paths where !entered {
+                entered = NetworkNamespace.inside(path) {
+                    let status = ss_loader_snapshot(loader)
+                    if status != 0 {
+                        failure = status
+                        snapshotTrouble.append("netns \(namespace.inode): the iter/tcp walk failed (errno \(-status))")
+                    } else {
+                        walked += 1
+                    }
+                }
             }
-            if !entered { continue }
+            if !entered {
+                snapshotTrouble.append(
+                    "netns \(namespace.inode): cannot enter it (tried \(namespace.paths.joined(separator: ", ")))")
+            }
         }
         if walked == 0 && failure != 0 {
             throw SessionError("the iter/tcp snapshot failed (errno \(-failure))")
         }
         return walked
     }
+
+    /// Namespaces the last snapshot could not walk, and why: their older
+    /// listeners stay unknown (and fail the owner filters) until they act.
+    public private(set) var snapshotTrouble: [String] = []
 
     public func counters() -> KernelCounters {
         var sum = synshadow_counters()
@@ -192,9 +215,20 @@ public final class KernelSession {
         result.filtered = sum.filtered
         result.correlationMisses = sum.correlation_misses
         result.wakeups = sum.wakeups
+        result.coveredRuns = withUnsafeBytes(of: sum.covered_runs) { raw in
+            (0..<Int(SS_HOOK_MAX.rawValue)).reduce(UInt64(0)) { $0 &+ raw.load(fromByteOffset: $1 * 8, as: UInt64.self) }
+        }
         withUnsafeBytes(of: sum.lost_by_kind) { raw in
             for index in 0..<result.lostByKind.count {
                 result.lostByKind[index] = raw.load(fromByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        var skippedByHook = [UInt64](repeating: 0, count: Int(SS_HOOK_MAX.rawValue))
+        var skipped: UInt64 = 0
+        if ss_loader_skipped_runs(loader, &skippedByHook, &skipped) == 0 {
+            result.skippedRuns = skipped
+            for index in 0..<result.skippedRunsByHook.count where index < skippedByHook.count {
+                result.skippedRunsByHook[index] = skippedByHook[index]
             }
         }
         return result

@@ -52,6 +52,16 @@ public final class LiveTracer {
     private let selfCheck: SelfCheck
     private let ownNetns: UInt32
     private var ownership: ListenerOwnership?
+    /// What the owner filters made of the listeners older than the session.
+    public private(set) var existingListeners = ExistingListenerTally()
+
+    /// Listeners found by the start-up snapshot, by the owner filters' verdict.
+    public struct ExistingListenerTally: Sendable, Equatable {
+        public var admitted = 0
+        public var turnedAway = 0
+        /// No process in /proc holds the socket: it cannot pass an owner filter.
+        public var ownerUnknown = 0
+    }
     private var reportedLoss: UInt64 = 0
     /// Drains that ended at a record another CPU was still writing: no
     /// watermark, so the model's time waited for the next drain.
@@ -90,12 +100,12 @@ public final class LiveTracer {
             drain: { try drainOnce(into: consumer, timeoutMilliseconds: 50) }
         )
         if let silent = report.silentHooks.first {
-            let lost = session.counters().lost
+            let counters = session.counters()
             let others = Self.otherInstances()
-            let busy = lost > 0 || others > 0
+            let busy = counters.eventsLost > 0 || others > 0
             throw SessionError(
-                "self-check: the \(silent.name) hook never fired in the \(tier.name) tier"
-                    + (busy ? " (\(others) other synshadow process(es) running, \(lost) records lost meanwhile)" : ""),
+                "self-check: the \(silent.name) hook never fired in the \(tier.name) tier within "
+                    + "\(report.milliseconds) ms (\(others) other synshadow process(es) running, \(counters.lossDescription()) meanwhile)",
                 fix: busy
                     ? "run it again: other tracers and their load can starve the self-check's timers and ring; if it "
                         + "fails with none running, report this kernel (uname -r) with --verbose output"
@@ -136,12 +146,10 @@ public final class LiveTracer {
                 consumer.consume(events, rawRecords: raw)
             }
         }
-        // Loss is counted now, after the drain: the lost records were
-        // stamped after the last watermark and no later than this reading.
-        // A step the kernel side could not correlate (its segment's record
-        // was lost) is as good as lost: the model must not guess.
-        let counters = session.counters()
-        let lost = counters.lost + counters.correlationMisses
+        // Loss is counted now, after the drain: the lost records (and the
+        // runs the kernel skipped) happened after the last reading, so after
+        // the last watermark, and no later than this reading.
+        let lost = session.counters().unseenEvents
         if lost > reportedLoss {
             consumer.noteLoss(lost - reportedLoss, at: monotonicNanoseconds())
             reportedLoss = lost
@@ -186,10 +194,12 @@ public final class LiveTracer {
     private func nameOwner(of event: inout KernelEvent) -> Bool {
         if ownership == nil { ownership = ListenerOwnership() }
         let filter = configuration.ownerFilter
-        guard event.result > 0, let owner = ownership?.owner(ofSocketInode: UInt64(event.result)) else {
+        guard event.result > 0, let (owner, wanted) = ownership?.owner(ofSocketInode: UInt64(event.result), filter: filter)
+        else {
+            if filter.isActive { existingListeners.ownerUnknown += 1 } else { existingListeners.admitted += 1 }
             return !filter.isActive
         }
-        let wanted = filter.admits(pid: owner.pid, comm: owner.comm)
+        if wanted { existingListeners.admitted += 1 } else { existingListeners.turnedAway += 1 }
         event.pid = owner.pid
         event.comm = ProcessName(owner.comm)
         event.flags.insert(.ownerKnown)

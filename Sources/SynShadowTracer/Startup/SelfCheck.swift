@@ -21,15 +21,32 @@ public final class SelfCheck {
     public struct Outcome: Sendable {
         public var hook: Hook
         public var hits: UInt64
+        /// Runs the kernel skipped (its BPF recursion guard): the hook fired.
+        public var skippedRuns: UInt64
         public var required: Bool
         public var note: String?
+
+        public init(hook: Hook, hits: UInt64, skippedRuns: UInt64, required: Bool, note: String?) {
+            self.hook = hook
+            self.hits = hits
+            self.skippedRuns = skippedRuns
+            self.required = required
+            self.note = note
+        }
     }
 
     public struct Report: Sendable {
         public var outcomes: [Outcome]
         public var milliseconds: Int
 
-        public var silentHooks: [Hook] { outcomes.filter { $0.required && $0.hits == 0 }.map(\.hook) }
+        public init(outcomes: [Outcome], milliseconds: Int) {
+            self.outcomes = outcomes
+            self.milliseconds = milliseconds
+        }
+
+        public var silentHooks: [Hook] {
+            outcomes.filter { $0.required && $0.hits == 0 && $0.skippedRuns == 0 }.map(\.hook)
+        }
     }
 
     private var boundListener: TCPSocket?
@@ -93,7 +110,7 @@ public final class SelfCheck {
             // The SYN-ACK is retransmitted after 1 s, then 3 s and 7 s: a
             // machine busy with other tracers and load may delay the first.
             let deadline = monotonicNanoseconds() + 10_000_000_000
-            while session.counters().hits(.retransmitSynAck) == 0, monotonicNanoseconds() < deadline {
+            while !session.counters().fired(.retransmitSynAck), monotonicNanoseconds() < deadline {
                 try drain()
             }
             try deferred.send([0x21])
@@ -115,7 +132,11 @@ public final class SelfCheck {
         let counters = session.counters()
         let dropsAttributable = ss_kernel_has_member("trace_event_raw_kfree_skb", "rx_sk") == 1
         let outcomes = tier.hooks.sorted { $0.rawValue < $1.rawValue }.map { hook in
-            var outcome = Outcome(hook: hook, hits: counters.hits(hook), required: true, note: nil)
+            var outcome = Outcome(
+                hook: hook, hits: counters.hits(hook), skippedRuns: counters.skippedRuns(hook), required: true, note: nil)
+            if outcome.hits == 0 && outcome.skippedRuns > 0 {
+                outcome.note = "fired, but the kernel skipped our program each time (BPF recursion guard)"
+            }
             if hook == .kfreeSkb && !dropsAttributable {
                 outcome.required = false
                 outcome.note = "attached; drops are not attributable to a listener before Linux 6.11 (no rx_sk)"
@@ -157,6 +178,6 @@ public final class SelfCheck {
     }
 
     private func allFired(_ counters: KernelCounters, tier: Tier) -> Bool {
-        tier.hooks.allSatisfy { $0 == .kfreeSkb || $0 == .requestError || counters.hits($0) > 0 }
+        tier.hooks.allSatisfy { $0 == .kfreeSkb || $0 == .requestError || counters.fired($0) }
     }
 }

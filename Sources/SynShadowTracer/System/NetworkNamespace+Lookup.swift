@@ -24,24 +24,35 @@ extension NetworkNamespace {
     /// are in /proc), of this process's own threads (the self-check's), and
     /// the named ones under /run/netns that may have no process at all.
     public static func all() -> [(inode: UInt32, path: String)] {
-        var seen: Set<UInt32> = []
-        var found: [(inode: UInt32, path: String)] = []
+        allWithPaths().map { ($0.inode, $0.paths[0]) }
+    }
+
+    /// The same, with every file found for each namespace, the lasting ones
+    /// first: a name under /run/netns, then other processes', then this
+    /// process's own threads. A thread or a process may be gone by the time
+    /// its file is opened (SynShadow's own counter reader enters a namespace
+    /// on a thread that exits at once), so a caller tries them in turn.
+    public static func allWithPaths() -> [(inode: UInt32, paths: [String])] {
+        var order: [UInt32] = []
+        var paths: [UInt32: [String]] = [:]
         func add(_ path: String) {
-            guard let inode = NetworkNamespace.inode(ofPath: path), seen.insert(inode).inserted else { return }
-            found.append((inode, path))
+            guard let inode = NetworkNamespace.inode(ofPath: path) else { return }
+            if paths[inode] == nil { order.append(inode) }
+            paths[inode, default: []].append(path)
         }
-        add("/proc/thread-self/ns/net")
         let fileManager = FileManager.default
-        for tid in (try? fileManager.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
-            add("/proc/self/task/\(tid)/ns/net")
-        }
-        for pid in (try? fileManager.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.first?.isNumber == true {
-            add("/proc/\(pid)/ns/net")
-        }
         for name in (try? fileManager.contentsOfDirectory(atPath: "/run/netns")) ?? [] {
             add("/run/netns/\(name)")
         }
-        return found
+        let own = String(getpid())
+        for pid in (try? fileManager.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.first?.isNumber == true && pid != own {
+            add("/proc/\(pid)/ns/net")
+        }
+        add("/proc/thread-self/ns/net")
+        for tid in (try? fileManager.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            add("/proc/self/task/\(tid)/ns/net")
+        }
+        return order.map { ($0, paths[$0] ?? []) }
     }
 
     /// Runs `body` with the calling thread inside the namespace at `path`,

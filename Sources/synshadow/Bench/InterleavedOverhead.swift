@@ -39,6 +39,10 @@ struct InterleavedOverhead {
         var idleRatios: [Double] = []
         var events: UInt64 = 0
         var lost: UInt64 = 0
+        /// How the loss splits: ring full, runs the kernel skipped (by hook).
+        var lossDetail = ""
+        /// Runs the kernel skipped whose events a cover program took.
+        var coveredRuns: UInt64 = 0
         var rawRecords: [UInt8] = []
     }
 
@@ -124,7 +128,9 @@ struct InterleavedOverhead {
         }
         result.untracedRates = stride(from: 0, to: rates.count, by: 2).map { rates[$0] }
         result.events = after.events - before.events
-        result.lost = after.lost - before.lost
+        result.lost = after.eventsLost - before.eventsLost
+        result.lossDetail = after.lossDescription(since: before)
+        result.coveredRuns = after.coveredRuns - before.coveredRuns
         result.rawRecords = kept.bytes
         return result
     }

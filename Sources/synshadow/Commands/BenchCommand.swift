@@ -93,6 +93,10 @@ struct BenchCommand: ParsableCommand {
             table.add("  its untraced rounds connections/s", String(format: "%.0f", median(untraced)), "1.000")
         }
         table.add("events traced / lost at that rate", "\(interleaved.events) / \(interleaved.lost)", "")
+        if interleaved.lost > 0 || interleaved.coveredRuns > 0 {
+            table.add("  kernel side", interleaved.lossDetail, "")
+            table.add("  skipped runs a cover program took", "\(interleaved.coveredRuns)", "not lost")
+        }
         let flood = try SynFloodLoss.measure(syns: floodSyns)
         table.add(
             "SYN flood, 64 KiB ring: SYNs at listener", "\(flood.synsAtListener)",
@@ -278,7 +282,7 @@ struct BenchTable {
         let header = "figure".padding(toLength: width, withPad: " ", startingAt: 0) + "  value          ratio"
         return [header] + rows.map { name, value, ratio in
             name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                + value.padding(toLength: 15, withPad: " ", startingAt: 0) + ratio
+                + (value.count > 15 ? value + " " : value.padding(toLength: 15, withPad: " ", startingAt: 0)) + ratio
         }
     }
 }

@@ -102,7 +102,7 @@ struct DemoCommand: ParsableCommand {
         let counters = tracer.session.counters()
         Terminal.note(
             "demo: \(accepted) of \(connections) clean connections accepted, \(eventCount) events shown, "
-                + "\(driver.findingCount) findings, \(counters.lost) events lost. "
+                + "\(driver.findingCount) findings, \(counters.eventsLost) events lost. "
                 + "Next: `synshadow trace --port PORT` on a real server.")
     }
 }

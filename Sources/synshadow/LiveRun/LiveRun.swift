@@ -102,6 +102,14 @@ struct LiveRun {
         for outcome in report.outcomes where outcome.note != nil {
             Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
         }
+        for trouble in tracer.session.snapshotTrouble { Terminal.note("snapshot: \(trouble)") }
+        if tracer.configuration.ownerFilter.isActive {
+            let existing = tracer.existingListeners
+            Terminal.note(
+                "owner filter: \(existing.admitted) existing listener(s) admitted, \(existing.turnedAway) turned away"
+                    + (existing.ownerUnknown > 0 ? ", \(existing.ownerUnknown) held by no process in /proc (not traced)" : "")
+                    + "; listeners opened from now on are decided at listen()")
+        }
         if let recordFile { Terminal.note("recording to \(recordFile.path)") }
         let watch = counterSource.map { source in
             CounterWatch(
@@ -145,15 +153,20 @@ struct LiveRun {
         }
         try driver.finish(
             summary: TraceSummary(
-                events: counters.events, lostEvents: counters.lost, endMonotonicNanoseconds: monotonicNanoseconds(),
-                counters: ["filtered": counters.filtered, "correlation_misses": counters.correlationMisses]))
+                events: counters.events, lostEvents: counters.eventsLost, endMonotonicNanoseconds: monotonicNanoseconds(),
+                counters: [
+                    "filtered": counters.filtered, "correlation_misses": counters.correlationMisses,
+                    "skipped_runs": counters.skippedRuns,
+                ]))
         closingCounters()
         if exporter != nil { finalSnapshot = snapshot() }
         // The summary waits at most two seconds for a slow reader.
         let written = output.finish(within: 2)
         Terminal.note(
-            "detached: \(counters.events) events, \(counters.lost) lost, \(counters.filtered) filtered in the kernel, "
-                + "\(driver.findingCount) findings")
+            "detached: \(counters.events) events, \(counters.lossDescription()), \(counters.filtered) filtered in the kernel, "
+                + "\(driver.findingCount) findings"
+                + (counters.coveredRuns > 0
+                    ? " (the kernel skipped \(counters.coveredRuns) nested run(s) of a program; its cover took each event)" : ""))
         if written.shed.total > 0 || written.unwrittenBytes > 0 {
             Terminal.note(
                 "output: standard output was too slow: \(written.shed.eventLines) event lines and "

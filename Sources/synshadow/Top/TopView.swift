@@ -30,7 +30,7 @@ final class TopView: LiveRunObserver {
         if nextFrame <= now { nextFrame = now + interval }  // fell behind: skip, don't burst
         let counters = tracer.session.counters()
         let snapshot = TopSnapshot(
-            time: now, tier: tracer.tier.name, events: counters.events, lost: counters.lost,
+            time: now, tier: tracer.tier.name, events: counters.events, lost: counters.eventsLost,
             uptime: Double(now &- tracer.origin) / 1e9, listeners: driver.model.listenerActivity())
         let size = terminal.size
         let screen = TopScreen(

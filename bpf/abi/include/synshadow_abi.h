@@ -153,6 +153,9 @@ struct synshadow_counters {
 	ss_u64 correlation_misses;	/* a step whose SYN or ACK was not found (its record lost) */
 	ss_u64 wakeups;			/* forced consumer wake-ups */
 	ss_u64 lost_by_kind[SS_EVENT_KIND_MAX]; /* `lost`, per enum synshadow_event_kind */
+	ss_u64 covered_runs[SS_HOOK_MAX]; /* per hook: runs the kernel skipped for its primary
+					 * program (nested in itself) that its cover program took
+					 * instead (see bpf/cover.bpf.h) */
 };
 
 /* Who owns a listener (the `listener_owners` map's value): filled in the

@@ -22,6 +22,7 @@ final class ScenarioHarness {
     var outcome: ScenarioOutcome
     private let before: NetstatSnapshot
     private let lostBefore: UInt64
+    private let kernelBefore: KernelCounters
     private let started = monotonicNanoseconds()
 
     /// `sysctls` are (name under /proc/sys, value) pairs, set in order.
@@ -32,6 +33,7 @@ final class ScenarioHarness {
         for (name, value) in sysctls { try sandbox.setSysctl(name, value) }
         before = try sandbox.counters()
         lostBefore = context.lostEvents
+        kernelBefore = context.tracer.session.counters()
     }
 
     /// Runs `body` inside the scenario's namespace.
@@ -57,7 +59,9 @@ final class ScenarioHarness {
         outcome.connections = connections
         outcome.events = events.count
         outcome.counterDeltas = after.delta(since: before)
-        outcome.judge(findings, racedClaims: racedClaims, against: expectation, lostEvents: context.lostEvents - lostBefore)
+        outcome.judge(
+            findings, racedClaims: racedClaims, against: expectation, lostEvents: context.lostEvents - lostBefore,
+            lossDetail: context.tracer.session.counters().lossDescription(since: kernelBefore))
         return Observation(events: events, findings: findings)
     }
 

@@ -8,7 +8,7 @@ extension ScenarioOutcome {
     /// may be anywhere from the findings' claims to those plus these.
     mutating func judge(
         _ findings: [Finding], racedClaims: CounterClaims = CounterClaims(), against expectation: ScenarioExpectation,
-        lostEvents: UInt64
+        lostEvents: UInt64, lossDetail: String = ""
     ) {
         expectedFindings = expectation.findingIDs
         observedFindings = findings.countsByID
@@ -44,7 +44,7 @@ extension ScenarioOutcome {
                 "\(counter.rawValue): kernel +\(moved), the model's findings claim \(claimed)"
                     + (raced > 0 ? " and \(raced) undecidable verdict(s) may have moved it" : ""))
         }
-        require(lostEvents == 0, "\(lostEvents) events lost while the scenario ran")
+        require(lostEvents == 0, "\(lostEvents) events lost while the scenario ran" + (lossDetail.isEmpty ? "" : ": kernel side \(lossDetail)"))
     }
 }
 
