@@ -14,7 +14,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public var connections: Int
     public var events: Int
     public var milliseconds: Int
-    /// PASS, FAIL or UNAVAILABLE (the tier cannot load on this kernel).
+    /// PASS, FAIL, or UNAVAILABLE (this kernel does not offer the tier).
     public var verdict: String
     public var reasons: [String]
 
@@ -32,7 +32,9 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         reasons = outcome.failures
     }
 
-    public init(unavailableTier tier: Tier, kernel: String, reason: String) {
+    /// A tier that did not load: UNAVAILABLE when the kernel does not offer
+    /// it (`unsupported`), FAIL when SynShadow's own programs did not load.
+    public init(unloadableTier tier: Tier, kernel: String, reason: String, unsupported: Bool) {
         scenario = "*"
         self.tier = tier.name
         self.kernel = kernel
@@ -42,7 +44,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         connections = 0
         events = 0
         milliseconds = 0
-        verdict = "UNAVAILABLE"
+        verdict = unsupported ? "UNAVAILABLE" : "FAIL"
         reasons = [reason]
     }
 

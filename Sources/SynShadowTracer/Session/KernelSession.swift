@@ -292,11 +292,11 @@ extension SessionError {
             return SessionError(
                 "fentry tier: this kernel refuses fentry/fexit programs (\(message))",
                 fix: "its function tracing is locked or lacks BPF trampolines: use --tier kprobe or tracepoint",
-                detail: log)
+                detail: log, tierUnsupported: true)
         case (EPERM, .kprobe, true), (kernelENOTSUPP, .kprobe, _), (EOPNOTSUPP, .kprobe, _):
             return SessionError(
                 "kprobe tier: this kernel refuses kprobes (\(message))",
-                fix: "use --tier tracepoint", detail: log)
+                fix: "use --tier tracepoint", detail: log, tierUnsupported: true)
         case (EPERM, _, false), (EACCES, _, _):
             return SessionError(
                 "\(tier.name) tier: the kernel refused BPF (\(message))",

@@ -23,7 +23,7 @@ public enum TierSelector {
             if requested == .kprobe && !Preflight.kprobesAvailable {
                 throw SessionError(
                     "kprobe tier: this kernel has no kprobes (CONFIG_KPROBES unset: no /sys/bus/event_source/devices/kprobe)",
-                    fix: "use --tier tracepoint, or --tier auto"
+                    fix: "use --tier tracepoint, or --tier auto", tierUnsupported: true
                 )
             }
             var chosen = options

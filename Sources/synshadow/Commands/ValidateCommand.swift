@@ -124,9 +124,14 @@ struct ValidateCommand: ParsableCommand {
                 }
                 records += outcomes.map { VerdictRecord($0, kernel: release) }
             } catch let error as SessionError {
-                // With --tier all, a tier this kernel cannot load is a row of its own.
+                // With --tier all, a tier this kernel does not offer is a row
+                // of its own; one whose programs fail to load here (a
+                // verifier rejection, a hooked function missing) fails.
                 guard tier == .all, let candidate else { throw error }
-                records.append(VerdictRecord(unavailableTier: candidate, kernel: release, reason: error.description))
+                records.append(
+                    VerdictRecord(
+                        unloadableTier: candidate, kernel: release, reason: error.description,
+                        unsupported: error.tierUnsupported))
             }
         }
         return records

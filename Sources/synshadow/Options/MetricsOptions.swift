@@ -33,14 +33,14 @@ struct MetricsOptions: ParsableArguments {
     /// or a bad URL is one line on stderr and exit status 1.
     func makeExporter() throws -> MetricsExporter? {
         guard metricsListen != nil || otlpEndpoint != nil else { return nil }
-        do {
-            let listen = try metricsListen.map { text throws(MetricsEndpoint.ParseError) in try MetricsEndpoint(parsing: text) }
-            return try MetricsExporter(
-                configuration: .init(listen: listen, otlpEndpoint: otlpEndpoint, maxListeners: metricsMaxListeners))
-        } catch let error as MetricsEndpoint.ParseError {
-            throw ExitCode(Terminal.fail(SessionError("\(error)"), verbose: false))
-        } catch let error as MetricsExportError {
-            throw ExitCode(Terminal.fail(SessionError(error.cause, fix: error.fix), verbose: false))
+        return try CommandFailure.reported {
+            do {
+                let listen = try metricsListen.map { text throws(MetricsEndpoint.ParseError) in try MetricsEndpoint(parsing: text) }
+                return try MetricsExporter(
+                    configuration: .init(listen: listen, otlpEndpoint: otlpEndpoint, maxListeners: metricsMaxListeners))
+            } catch let error as MetricsExportError {
+                throw SessionError(error.cause, fix: error.fix)
+            }
         }
     }
 }
