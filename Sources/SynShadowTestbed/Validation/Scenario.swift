@@ -11,6 +11,18 @@ public protocol Scenario: Sendable {
     func run(in context: ScenarioContext) throws -> ScenarioOutcome
 }
 
+/// A scenario run once per address family: the IPv6 form's name is the
+/// IPv4 form's with "-ipv6" appended.
+public protocol FamilyScenario: Scenario {
+    var family: AddressFamily { get }
+    /// The IPv4 form's name.
+    var baseName: String { get }
+}
+
+extension FamilyScenario {
+    public var name: String { baseName + (family == .ipv6 ? "-ipv6" : "") }
+}
+
 /// What a scenario gets: the tracer (already self-checked) and the events it
 /// delivered so far.
 public final class ScenarioContext {

@@ -7,7 +7,7 @@ import SynShadowTracer
 /// tcp_abort_on_overflow=0 the kernel drops that ACK and keeps the request,
 /// so the client's resent ACK completes once there is room; with =1 it
 /// resets the connection and the peer must receive the RST.
-public struct AcceptQueueOverflow: Scenario {
+public struct AcceptQueueOverflow: FamilyScenario {
     public var family: AddressFamily
     public var abortsOnOverflow: Bool
 
@@ -16,8 +16,8 @@ public struct AcceptQueueOverflow: Scenario {
         self.abortsOnOverflow = abortsOnOverflow
     }
 
-    public var name: String {
-        "accept-overflow-\(abortsOnOverflow ? "abort" : "keep")" + (family == .ipv6 ? "-ipv6" : "")
+    public var baseName: String {
+        "accept-overflow-\(abortsOnOverflow ? "abort" : "keep")"
     }
 
     public var summary: String {
@@ -40,8 +40,7 @@ public struct AcceptQueueOverflow: Scenario {
             sysctls: [("net/ipv4/tcp_abort_on_overflow", abortsOnOverflow ? "1" : "0")])
         let family = family
         let aborts = abortsOnOverflow
-        let traffic = try harness.run { () throws -> Traffic in
-            let bed = try PeerTestbed()
+        let traffic = try harness.runOnTestbed { bed throws -> Traffic in
             let listener = try bed.listen(family, backlog: 2)
             try bed.handshake(0, to: listener)
             try bed.handshake(1, to: listener)

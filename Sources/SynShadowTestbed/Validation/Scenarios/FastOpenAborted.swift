@@ -41,8 +41,7 @@ public struct FastOpenAborted: Scenario {
         let harness = try ScenarioHarness(
             scenario: name, context: context, sysctls: [("net/ipv4/tcp_fastopen", Self.fastOpenFlags)])
         let ending = ending
-        let traffic = try harness.run { () throws -> Traffic in
-            let bed = try PeerTestbed()
+        let traffic = try harness.runOnTestbed { bed throws -> Traffic in
             let listener = try bed.listen(.ipv4, backlog: 8)
             try listener.socket.setOption(level: Int32(IPPROTO_TCP), name: TCP_FASTOPEN, value: 8)
             var options = TCPOptions.synDefault

@@ -30,8 +30,7 @@ public struct HandshakeExpiry: Scenario {
         let harness = try ScenarioHarness(
             scenario: name, context: context, sysctls: [("net/ipv4/tcp_synack_retries", "1")])
         let count = flowsPerFamily
-        let traffic = try harness.run { () throws -> Traffic in
-            let bed = try PeerTestbed()
+        let traffic = try harness.runOnTestbed { bed throws -> Traffic in
             var flows: [PeerFlow] = []
             var listeners: [PeerTestbed.Listener] = []
             for family in [AddressFamily.ipv4, .ipv6] {

@@ -5,14 +5,14 @@ import SynShadowTracer
 /// wrong acknowledgment number (tcp_check_req hands it back to the listener,
 /// which answers with a RST and keeps the request, so the right ACK still
 /// completes it) and a RST for a request (removed: an embryonic reset).
-public struct HandshakeResets: Scenario {
+public struct HandshakeResets: FamilyScenario {
     public var family: AddressFamily
 
     public init(family: AddressFamily = .ipv4) {
         self.family = family
     }
 
-    public var name: String { "handshake-resets" + (family == .ipv6 ? "-ipv6" : "") }
+    public var baseName: String { "handshake-resets" }
 
     public var summary: String {
         "an ACK with a wrong number, then the right one; a RST for a request"
@@ -28,8 +28,7 @@ public struct HandshakeResets: Scenario {
     public func run(in context: ScenarioContext) throws -> ScenarioOutcome {
         let harness = try ScenarioHarness(scenario: name, context: context)
         let family = family
-        let traffic = try harness.run { () throws -> Traffic in
-            let bed = try PeerTestbed()
+        let traffic = try harness.runOnTestbed { bed throws -> Traffic in
             let listener = try bed.listen(family, backlog: 8)
             let wrong = try bed.open(0, to: listener)
             let isn = try bed.peer.awaitSYNACK(for: wrong, timeout: .zero) ?? 0

@@ -4,14 +4,14 @@ import SynShadowCore
 /// closes another (FIN) while both wait in the accept queue; then a second
 /// listener is closed with a child and a request still queued, which resets
 /// the child.
-public struct QueuedChildren: Scenario {
+public struct QueuedChildren: FamilyScenario {
     public var family: AddressFamily
 
     public init(family: AddressFamily = .ipv4) {
         self.family = family
     }
 
-    public var name: String { "queued-children" + (family == .ipv6 ? "-ipv6" : "") }
+    public var baseName: String { "queued-children" }
 
     public var summary: String {
         "RST and FIN from clients whose children wait for accept(); a listener closed with a child and a request"
@@ -26,8 +26,7 @@ public struct QueuedChildren: Scenario {
     public func run(in context: ScenarioContext) throws -> ScenarioOutcome {
         let harness = try ScenarioHarness(scenario: name, context: context)
         let family = family
-        let traffic = try harness.run { () throws -> Traffic in
-            let bed = try PeerTestbed()
+        let traffic = try harness.runOnTestbed { bed throws -> Traffic in
             let listener = try bed.listen(family, backlog: 8)
             let reset = try bed.handshake(0, to: listener)
             try bed.peer.sendRST(reset)

@@ -18,8 +18,7 @@ public struct RequestKilledByICMP: Scenario {
 
     public func run(in context: ScenarioContext) throws -> ScenarioOutcome {
         let harness = try ScenarioHarness(scenario: name, context: context)
-        let requestsLeft = try harness.run { () throws -> Int in
-            let bed = try PeerTestbed()
+        let requestsLeft = try harness.runOnTestbed { bed throws -> Int in
             let listener = try bed.listen(.ipv4, backlog: 8)
             let flow = try bed.open(0, to: listener)
             guard let synACK = bed.peer.segments(for: flow).first(where: { $0.flags == .synACK }) else {

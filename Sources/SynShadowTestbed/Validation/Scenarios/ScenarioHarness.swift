@@ -41,6 +41,11 @@ final class ScenarioHarness {
         try sandbox.run(body)
     }
 
+    /// Runs `body` inside the scenario's namespace with a scripted peer there.
+    func runOnTestbed<T>(_ body: @escaping (PeerTestbed) throws -> T) throws -> T {
+        try sandbox.run { try body(try PeerTestbed()) }
+    }
+
     /// Drains what is left, runs the oracle with the namespace's own sysctls
     /// and judges. `adjust` tunes the model the way an operator would
     /// (thresholds), never to excuse a finding.

@@ -5,7 +5,7 @@ import SynShadowCore
 /// a syncookie instead) or forced (2: every SYN gets one). The handshakes
 /// that got a request sock are completed, and so are a few cookie ones; with
 /// cookies on, one ACK carries a forged cookie and must be refused.
-public struct SynFlood: Scenario {
+public struct SynFlood: FamilyScenario {
     public var family: AddressFamily
     public var syncookies: Int
     public var synCount: Int
@@ -19,7 +19,7 @@ public struct SynFlood: Scenario {
         self.synCount = synCount
     }
 
-    public var name: String { "syn-flood-cookies\(syncookies)" + (family == .ipv6 ? "-ipv6" : "") }
+    public var baseName: String { "syn-flood-cookies\(syncookies)" }
 
     public var summary: String {
         "\(synCount) SYNs at backlog \(backlog), tcp_syncookies=\(syncookies), requests and \(cookieCompletions)"
@@ -41,9 +41,8 @@ public struct SynFlood: Scenario {
             scenario: name, context: context, sysctls: [("net/ipv4/tcp_syncookies", String(syncookies))])
         let (family, synCount, backlog, cookieCompletions) = (family, synCount, backlog, cookieCompletions)
         let cookiesOn = syncookies != 0
-        let traffic = try harness.run { () throws -> Traffic in
+        let traffic = try harness.runOnTestbed { bed throws -> Traffic in
             var traffic = Traffic()
-            let bed = try PeerTestbed()
             let listener = try bed.listen(family, backlog: backlog)
             let flows = try bed.peer.sendSYNs(count: synCount, to: listener.endpoint)
             _ = try bed.peer.drainIncoming(timeout: .milliseconds(200))

@@ -5,14 +5,14 @@ import SynShadowCore
 /// client's late ACK and RST find no socket but the listener. The kernel
 /// answers or discards them; none is a handshake step, so nothing may be
 /// reported.
-public struct TeardownSegments: Scenario {
+public struct TeardownSegments: FamilyScenario {
     public var family: AddressFamily
 
     public init(family: AddressFamily = .ipv4) {
         self.family = family
     }
 
-    public var name: String { "teardown-segments" + (family == .ipv6 ? "-ipv6" : "") }
+    public var baseName: String { "teardown-segments" }
 
     public var summary: String {
         "an accepted connection reset by the server, then the client's ACK and RST reach the listener"
@@ -21,8 +21,7 @@ public struct TeardownSegments: Scenario {
     public func run(in context: ScenarioContext) throws -> ScenarioOutcome {
         let harness = try ScenarioHarness(scenario: name, context: context)
         let family = family
-        let accepted = try harness.run { () throws -> Int in
-            let bed = try PeerTestbed()
+        let accepted = try harness.runOnTestbed { bed throws -> Int in
             let listener = try bed.listen(family, backlog: 8)
             let flow = try bed.handshake(0, to: listener)
             let children = try bed.acceptReady(from: listener)
