@@ -9,16 +9,35 @@ import Testing
 /// fentry there.
 @Suite(.serialized, .enabled(if: GuestEnvironment.isAvailable, GuestEnvironment.skipReason))
 struct GuestKernelTests {
-    @Test(arguments: ["6.1", "6.12"])
-    func everyTierPassesTheSuiteInAGuest(kernel: String) throws {
-        let run = try Run([Run.binary, "validate", "--kernel", kernel, "--tier", "all", "--json", "--connections", "100"], timeout: 900)
-        let records = run.stdout.split(separator: "\n").compactMap { VerdictRecord.parse(line: $0) }
-        let failures = records.filter(\.failed).map { "\($0.tier) \($0.scenario): \($0.reasons.joined(separator: "; "))" }
-        #expect(run.status == 0, "validate failed: \(failures)\n\(run.stderr.suffix(2000))")
-        let tiers = Set(records.filter { $0.verdict == "PASS" }.map(\.tier))
-        #expect(tiers == ["fentry", "kprobe", "tracepoint"], "PASS rows by tier: \(records.map { "\($0.tier) \($0.scenario) \($0.verdict)" })")
-        #expect(records.allSatisfy { $0.kernel.hasPrefix(kernel + ".") }, "ran on \(records.map(\.kernel))")
-        #expect(records.allSatisfy { $0.connections == 200 || $0.scenario != "clean-handshakes" })
+    /// Both stock kernels in one comparison (`validate --kernel 6.1 --kernel
+    /// 6.12`): every tier passes the suite on each, nothing diverges, and
+    /// each difference the comparison names is a sentence about both.
+    @Test func everyTierPassesTheSuiteOnBothKernelsCompared() throws {
+        let run = try Run(
+            [Run.binary, "validate", "--kernel", "6.1", "--kernel", "6.12", "--tier", "all", "--json", "--connections", "100"],
+            timeout: 1800)
+        let lines = run.stdout.split(separator: "\n")
+        let rows = lines.compactMap { ComparisonRowRecord.parse(line: $0) }
+        let summary = try #require(
+            lines.compactMap { ComparisonSummaryRecord.parse(line: $0) }.first, "no summary: \(run.stderr.suffix(2000))")
+        for (index, kernel) in ["6.1", "6.12"].enumerated() {
+            let records = rows.compactMap { $0.kernels[index] }
+            let failures = records.filter(\.failed).map { "\($0.tier) \($0.scenario): \($0.reasons.joined(separator: "; "))" }
+            #expect(failures.isEmpty, "\(kernel): \(failures)\n\(run.stderr.suffix(2000))")
+            let tiers = Set(records.filter { $0.verdict == "PASS" }.map(\.tier))
+            #expect(tiers == ["fentry", "kprobe", "tracepoint"], "\(kernel) PASS rows by tier: \(records.map { "\($0.tier) \($0.scenario) \($0.verdict)" })")
+            #expect(records.allSatisfy { $0.kernel.hasPrefix(kernel + ".") }, "ran on \(records.map(\.kernel))")
+            #expect(records.allSatisfy { $0.connections == 200 || $0.scenario != "clean-handshakes" })
+        }
+        #expect(run.status == 0, "validate failed: \(summary.divergences) \(summary.baselineFailures)")
+        #expect(summary.kernels.map(\.label) == ["6.1", "6.12"])
+        #expect(summary.differing == rows.filter(\.differs).count)
+        #expect(
+            summary.differences.allSatisfy {
+                $0.range(of: #" on 6\.1(;| \(|$)"#, options: .regularExpression) != nil && $0.contains(" on 6.12")
+            }, "\(summary.differences)")
+        print("guests compared: \(summary.rows) rows, \(summary.differing) differ")
+        for difference in summary.differences { print("  - \(difference)") }
     }
 
     @Test(arguments: ["6.1", "6.12"])

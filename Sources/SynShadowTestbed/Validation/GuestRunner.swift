@@ -69,6 +69,29 @@ public struct GuestRunner {
         return records
     }
 
+    /// Builds a guest kernel from a source tree with the tree's own make
+    /// (scripts/guest/build-kernel.sh: the project's config fragment, output
+    /// cached per tree and fragment, so a second build only redoes what
+    /// changed) and returns the bzImage's path. The build's log lines go to
+    /// `console`.
+    public static func buildKernel(tree: String, console: (String) -> Void) throws(SessionError) -> String {
+        guard let scripts = scriptsDirectory() else {
+            throw SessionError(
+                "scripts/guest/build-kernel.sh not found", fix: "run from the repository, or set SYNSHADOW_GUEST_SCRIPTS")
+        }
+        var last = ""
+        let result = try GuestRunner(kernel: tree).run(
+            ["bash", scripts + "/build-kernel.sh", tree], streaming: true
+        ) { line in
+            last = line
+            console(line)
+        }
+        guard result.status == 0, last.hasPrefix("/"), FileManager.default.fileExists(atPath: last) else {
+            throw SessionError("building a kernel from \(tree) failed (exit \(result.status)): see the lines above")
+        }
+        return last
+    }
+
     private struct Finished {
         var status: Int32
         var stdout: String

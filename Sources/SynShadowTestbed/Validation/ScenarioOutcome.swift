@@ -11,6 +11,14 @@ public struct ScenarioOutcome: Sendable {
     public var observedFindings: [String: Int] = [:]
     /// The kernel's counters that moved in the scenario's namespace.
     public var counterDeltas: [String: Int64] = [:]
+    /// Kernel behaviours the traffic measured, named in words ("first SYN
+    /// dropped" -> "accept queue 2/2, request queue 0"): what a comparison of
+    /// two kernels reports when they differ.
+    public var observations: [String: String] = [:]
+    /// Whether a rerun on the same kernel gives the same findings, counters
+    /// and observations (scripted traffic); load scenarios' figures follow
+    /// timing, so a comparison holds only their verdicts against each other.
+    public var exact = true
     /// Readable reasons; empty means PASS.
     public var failures: [String] = []
     public var connections = 0

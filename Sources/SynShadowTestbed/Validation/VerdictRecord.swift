@@ -11,6 +11,10 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public var expected: [String: Int]
     public var observed: [String: Int]
     public var counters: [String: Int64]
+    /// Kernel behaviours measured in words (see `ScenarioOutcome.observations`).
+    public var observations: [String: String]
+    /// Whether the row's figures repeat on the same kernel (scripted traffic).
+    public var exact: Bool
     public var connections: Int
     public var events: Int
     public var milliseconds: Int
@@ -25,6 +29,8 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         expected = outcome.expectedFindings
         observed = outcome.observedFindings
         counters = outcome.counterDeltas
+        observations = outcome.observations
+        exact = outcome.exact
         connections = outcome.connections
         events = outcome.events
         milliseconds = outcome.milliseconds
@@ -41,6 +47,8 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         expected = [:]
         observed = [:]
         counters = [:]
+        observations = [:]
+        exact = true
         connections = 0
         events = 0
         milliseconds = 0
@@ -50,11 +58,40 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
 
     public var failed: Bool { verdict == "FAIL" }
 
-    public func jsonLine() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    /// The counters a row shows and a comparison holds against another
+    /// kernel's: the passive open's, the ones a patch there moves.
+    public static let passiveOpenCounters: Set<String> = [
+        "TcpPassiveOpens", "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop",
+        "TcpExtTCPReqQFullDoCookies", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed",
+        "TcpAttemptFails", "TcpExtEmbryonicRsts", "TcpExtTCPDeferAcceptDrop", "TcpExtTCPSynRetrans",
+    ]
+
+    private enum CodingKeys: String, CodingKey {
+        case type, scenario, tier, kernel, expected, observed, counters, observations, exact, connections, events
+        case milliseconds, verdict, reasons
     }
+
+    /// Rows from an older binary (a guest's, a saved --json file) lack the
+    /// observations: they read as none, and as exact.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        scenario = try container.decode(String.self, forKey: .scenario)
+        tier = try container.decode(String.self, forKey: .tier)
+        kernel = try container.decode(String.self, forKey: .kernel)
+        expected = try container.decode([String: Int].self, forKey: .expected)
+        observed = try container.decode([String: Int].self, forKey: .observed)
+        counters = try container.decode([String: Int64].self, forKey: .counters)
+        observations = try container.decodeIfPresent([String: String].self, forKey: .observations) ?? [:]
+        exact = try container.decodeIfPresent(Bool.self, forKey: .exact) ?? true
+        connections = try container.decode(Int.self, forKey: .connections)
+        events = try container.decode(Int.self, forKey: .events)
+        milliseconds = try container.decode(Int.self, forKey: .milliseconds)
+        verdict = try container.decode(String.self, forKey: .verdict)
+        reasons = try container.decode([String].self, forKey: .reasons)
+    }
+
+    public func jsonLine() -> String { JSONLine.encode(self) }
 
     public static func parse(line: some StringProtocol) -> VerdictRecord? {
         guard line.hasPrefix("{\"") , line.contains("\"type\":\"verdict\"") else { return nil }

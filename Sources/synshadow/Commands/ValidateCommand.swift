@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import SynShadowCore
 import SynShadowTestbed
@@ -16,19 +17,47 @@ struct ValidateCommand: ParsableCommand {
             path, or 6.1 / 6.12 for Debian's stock kernels, downloaded with apt-get): how to check \
             a TCP stack patch on a kernel you just built, without rebooting anything.
 
+            Give --kernel more than once to compare kernels: the suite runs on each (host: the \
+            running kernel), in every tier each allows, and one table shows each row's findings, \
+            counter deltas and measured behaviours side by side, rows that differ marked ≠, then \
+            each behaviour that differs in words. The first kernel is the baseline; exit status 1 \
+            when a row FAILs on a later kernel but not on the baseline (the model calls that \
+            kernel's behaviour a divergence), or when the baseline itself FAILs a row.
+
+            With --kernel-tree, a guest kernel is built from that source tree first (the \
+            project's minimal config fragment, scripts/guest/kernel.config; the tree's own make; \
+            output cached per tree and fragment, so a second run rebuilds only what changed) and \
+            compared with --baseline. Inside a guest of your own (virtme-ng: vng -r bzImage -- \
+            synshadow validate), plain `synshadow validate` runs the suite there.
+
             EXAMPLES:
               sudo synshadow validate                          # every tier this kernel allows
               sudo synshadow validate --tier tracepoint --json
               sudo synshadow validate --kernel arch/x86/boot/bzImage
               sudo synshadow validate --kernel 6.12 --tier fentry
+              sudo synshadow validate --kernel 6.1 --kernel 6.12 --kernel host
+              synshadow validate --kernel before.json --kernel after.json   # saved runs, no root
+              sudo synshadow validate --kernel-tree ~/src/linux --baseline 6.12
             """
     )
 
     @Option(help: "Tier: all (every tier that loads), auto, fentry, kprobe or tracepoint.")
     var tier: ValidationTierChoice = .all
 
-    @Option(help: ArgumentHelp("Boot this kernel (bzImage path, or 6.1 / 6.12) in a qemu guest and validate there.", valueName: "kernel"))
-    var kernel: String?
+    @Option(
+        name: .customLong("kernel"),
+        help: ArgumentHelp(
+            "Boot this kernel (bzImage path, or 6.1 / 6.12) in a qemu guest and validate there (host: the running kernel, no guest; FILE.json: the rows of an earlier validate --json); repeat to compare kernels, the first as the baseline.",
+            valueName: "kernel"))
+    var kernels: [KernelChoice] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Build a guest kernel from this source tree and compare it with --baseline.", valueName: "path"))
+    var kernelTree: String?
+
+    @Option(help: ArgumentHelp("The kernel a --kernel-tree build is compared against (default 6.12).", valueName: "kernel"))
+    var baseline: KernelChoice?
 
     @Option(parsing: .unconditional, help: "Connections per address family in the clean-handshakes scenario.")
     var connections: Int = 1000
@@ -71,6 +100,17 @@ struct ValidateCommand: ParsableCommand {
         try OptionRange("--connections", 1...100_000).check(connections)
         try OptionRange("--busy-connections", 100...10_000_000).check(busyConnections)
         try OptionRange("--race-window-ms", 0...60_000, unit: "ms").check(raceWindowMs)
+        for choice in kernels + (baseline.map { [$0] } ?? []) {
+            if let problem = choice.problem { throw ValidationError(problem) }
+        }
+        if baseline != nil && kernelTree == nil {
+            throw ValidationError("--baseline needs --kernel-tree (with --kernel, the first one given is the baseline)")
+        }
+        if let kernelTree, !FileManager.default.fileExists(atPath: kernelTree + "/Makefile")
+            || !FileManager.default.fileExists(atPath: kernelTree + "/net/ipv4/tcp_input.c")
+        {
+            throw ValidationError("--kernel-tree \(kernelTree): not a Linux source tree (no Makefile and net/ipv4/tcp_input.c)")
+        }
         if ValidationSuite.standard().selecting(scenario) == nil {
             throw ValidationError(
                 "unknown --scenario: use " + ValidationSuite.standard().scenarios.map(\.name).joined(separator: ", "))
@@ -78,23 +118,19 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let records: [VerdictRecord]
-        if let kernel {
-            records = try CommandFailure.reported {
-                try GuestRunner(kernel: kernel).validate(
-                    arguments: ["--tier", tier.name, "--connections", String(connections),
-                                "--race-window-ms", String(raceWindowMs ?? 100)]
-                        + (oracleFault.map { ["--oracle-fault", $0.rawValue] } ?? [])
-                        + scenario.flatMap { ["--scenario", $0] }
-                        + (busyConnections.map { ["--busy-connections", String($0)] } ?? []),
-                    recordDirectory: recordDir,
-                    console: { Terminal.note("guest: " + $0) })
+        var targets = kernels
+        if let kernelTree {
+            let image = try CommandFailure.reported {
+                try GuestRunner.buildKernel(tree: kernelTree) { Terminal.note("build: " + $0) }
             }
-        } else {
-            // Without root no tier can load: say so, rather than a table of
-            // UNAVAILABLE rows ending "0 passed, 0 failed" that CI reads as a pass.
-            try CommandFailure.reported { try Preflight.checkCommon() }
-            records = try CommandFailure.reported { try runHere() }
+            targets = [baseline ?? .version("6.12")] + targets + [.tree(path: kernelTree, image: image)]
+        }
+        if targets.count > 1 {
+            try compare(targets)
+            return
+        }
+        let records = try CommandFailure.reported {
+            try self.records(on: targets.first ?? .host, recordDirectory: recordDir)
         }
         if json {
             for record in records { Terminal.output(record.jsonLine()) }
@@ -109,7 +145,63 @@ struct ValidateCommand: ParsableCommand {
         }
     }
 
-    private func runHere() throws -> [VerdictRecord] {
+    /// Runs the suite on each kernel in turn and prints one comparison.
+    private func compare(_ targets: [KernelChoice]) throws {
+        var runs: [KernelRun] = []
+        for (index, target) in targets.enumerated() {
+            Terminal.note("kernel \(index + 1) of \(targets.count): \(target.label)")
+            let started = ContinuousClock.now
+            let records = try CommandFailure.reported {
+                try self.records(on: target, recordDirectory: recordDir.map { "\($0)/\(target.label)" })
+            }
+            Terminal.note("kernel \(target.label): \(records.count) rows in \(started.duration(to: .now).formatted(.units(allowed: [.minutes, .seconds])))")
+            runs.append(KernelRun(label: target.label, records: records))
+        }
+        let comparison = KernelComparison(runs: KernelChoice.uniquelyLabelled(runs))
+        if json {
+            comparison.jsonLines().forEach(Terminal.output)
+        } else {
+            ComparisonTable(comparison: comparison).lines().forEach(Terminal.output)
+        }
+        Terminal.flush()
+        if !comparison.divergences.isEmpty || !comparison.baselineFailures.isEmpty || !comparison.anythingValidated {
+            throw ExitCode(1)
+        }
+    }
+
+    /// The suite's rows on one kernel: here, or in a guest booting it.
+    private func records(on target: KernelChoice, recordDirectory: String?) throws -> [VerdictRecord] {
+        if case .saved(let path) = target { return try Self.savedRecords(path) }
+        guard let image = target.guestKernel else {
+            // Without root no tier can load: say so, rather than a table of
+            // UNAVAILABLE rows ending "0 passed, 0 failed" that CI reads as a pass.
+            try Preflight.checkCommon()
+            return try runHere(recordDirectory: recordDirectory)
+        }
+        return try GuestRunner(kernel: image).validate(
+            arguments: ["--tier", tier.name, "--connections", String(connections),
+                        "--race-window-ms", String(raceWindowMs ?? 100)]
+                + (oracleFault.map { ["--oracle-fault", $0.rawValue] } ?? [])
+                + scenario.flatMap { ["--scenario", $0] }
+                + (busyConnections.map { ["--busy-connections", String($0)] } ?? []),
+            recordDirectory: recordDirectory,
+            console: { Terminal.note("guest: " + $0) })
+    }
+
+    /// The verdict rows of an earlier `validate --json` (other lines skipped).
+    private static func savedRecords(_ path: String) throws -> [VerdictRecord] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw SessionError("cannot read \(path): \(error.localizedDescription)")
+        }
+        let records = text.split(separator: "\n").compactMap { VerdictRecord.parse(line: $0) }
+        guard !records.isEmpty else {
+            throw SessionError("\(path) holds no verdict rows", fix: "save a run with: synshadow validate --json > \(path)")
+        }
+        return records
+    }
+
+    private func runHere(recordDirectory: String?) throws -> [VerdictRecord] {
         let release = kernelRelease()
         let suite = ValidationSuite.standard(connectionsPerFamily: connections, busyConnections: busyConnections)
             .selecting(scenario)!
@@ -118,7 +210,7 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let outcomes = try suite.run(
                     tier: candidate, oracleFault: oracleFault,
-                    raceWindow: raceWindowMs.map { UInt64($0) * 1_000_000 }, recordDirectory: recordDir
+                    raceWindow: raceWindowMs.map { UInt64($0) * 1_000_000 }, recordDirectory: recordDirectory
                 ) {
                     Terminal.note($0)
                 }
@@ -135,46 +227,5 @@ struct ValidateCommand: ParsableCommand {
             }
         }
         return records
-    }
-}
-
-/// The verdict table, 80 columns wide, reasons under the failed rows.
-struct VerdictTable {
-    var records: [VerdictRecord]
-
-    func lines() -> [String] {
-        var lines = [row("SCENARIO", "TIER", "KERNEL", "EXPECTED", "OBSERVED", "COUNTERS", "VERDICT")]
-        for record in records {
-            let counters = record.counters.sorted { $0.key < $1.key }
-                .filter { Self.shownCounters.contains($0.key) }
-                .map { "\($0.key.replacingOccurrences(of: "TcpExt", with: "")) +\($0.value)" }
-                .joined(separator: " ")
-            lines.append(
-                row(
-                    record.scenario, record.tier, record.kernel, summary(record.expected), summary(record.observed),
-                    counters.isEmpty ? "-" : counters, record.verdict))
-            for reason in record.reasons { lines.append("    " + reason) }
-        }
-        let failed = records.filter(\.failed).count
-        let passed = records.filter { $0.verdict == "PASS" }.count
-        lines.append("\(passed) passed, \(failed) failed")
-        return lines
-    }
-
-    static let shownCounters: Set<String> = [
-        "TcpPassiveOpens", "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop",
-        "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed", "TcpAttemptFails",
-        "TcpExtEmbryonicRsts", "TcpExtTCPDeferAcceptDrop",
-    ]
-
-    private func summary(_ findings: [String: Int]) -> String {
-        findings.isEmpty ? "none" : findings.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ",")
-    }
-
-    private func row(_ columns: String...) -> String {
-        let widths = [18, 11, 22, 10, 10, 0, 0]
-        return zip(columns, widths).map { column, width in
-            width == 0 || column.count >= width ? column + " " : column + String(repeating: " ", count: width - column.count)
-        }.joined().trimmingCharacters(in: .whitespaces)
     }
 }

@@ -93,6 +93,7 @@ public struct BusyServer: Scenario {
         let total = (clean?.connections ?? 0) + (overload?.connections ?? 0)
         // Accept latency under two spinning CPUs is the operator's threshold to
         // set: one second here, so a clean phase's slow accept is not "news".
+        harness.outcome.exact = false // overflow and syncookie counts follow timing
         let observation = try harness.conclude(expecting: expectation, connections: total) {
             $0.acceptLatencyThreshold = 1_000_000_000
         }

@@ -8,7 +8,7 @@ import SynShadowCore
 /// to a loopback listener inside the sandbox as fast as they can while this
 /// thread drains the ring buffer, so 100,000 connections (~600,000 records,
 /// more than the 16 MiB ring holds) cost no event. Nothing is wrong: zero
-/// findings, zero lost events, and every flow accounted for, with children
+/// divergences, zero lost events, and every flow accounted for, with children
 /// traced == TcpPassiveOpens == connections accepted.
 public struct CleanLoad: Scenario {
     public let name = "clean-load"
@@ -32,6 +32,25 @@ public struct CleanLoad: Scenario {
         var result: ConnectionLoad.Result? { lock.withLock { stored } }
 
         func finish(_ result: ConnectionLoad.Result) { lock.withLock { stored = result } }
+    }
+
+    /// Nothing goes wrong: every connection a passive open, no counter of
+    /// trouble moves.
+    static func expectation(connections count: Int) -> ScenarioExpectation {
+        var expectation = ScenarioExpectation()
+        expectation.counters = [
+            "TcpPassiveOpens": Int64(count), "TcpExtListenOverflows": 0, "TcpExtListenDrops": 0,
+            "TcpExtTCPReqQFullDrop": 0, "TcpExtSyncookiesSent": 0, "TcpExtTCPTimeWaitOverflow": 0,
+        ]
+        expectation.comparedCounters = [.listenOverflows, .listenDrops, .requestQueueFullDrop, .syncookiesSent]
+        // On a starved machine (a qemu guest at full load) a SYN-ACK can be
+        // retransmitted before the ACK is processed; the client's duplicate
+        // ACK is then dropped by the kernel; and the accept thread, waiting
+        // for a CPU, can leave a child queued past the slow-accept threshold
+        // (seen in CI: 185.9 ms in a 6.1 guest while the host built). Both
+        // are true behaviour, shown in the row, never a divergence.
+        expectation.tolerated = [.packetDropped, .acceptSlow]
+        return expectation
     }
 
     public func run(in context: ScenarioContext) throws -> ScenarioOutcome {
@@ -59,16 +78,8 @@ public struct CleanLoad: Scenario {
             }
         }
         let result = try drainUntilDone()
-        var expectation = ScenarioExpectation()
-        expectation.counters = [
-            "TcpPassiveOpens": Int64(count), "TcpExtListenOverflows": 0, "TcpExtListenDrops": 0,
-            "TcpExtTCPReqQFullDrop": 0, "TcpExtSyncookiesSent": 0, "TcpExtTCPTimeWaitOverflow": 0,
-        ]
-        expectation.comparedCounters = [.listenOverflows, .listenDrops, .requestQueueFullDrop, .syncookiesSent]
-        // On a starved machine (a qemu guest at full load) a SYN-ACK can be
-        // retransmitted before the ACK is processed; the client's duplicate
-        // ACK is then dropped by the kernel: behaviour, never a divergence.
-        expectation.tolerated = [.packetDropped]
+        let expectation = Self.expectation(connections: count)
+        harness.outcome.exact = false // the accept-slow and overload figures follow timing
         let observation = try harness.conclude(expecting: expectation, connections: result.connections)
         harness.outcome.require(
             result.connections == count,

@@ -56,6 +56,8 @@ public struct HandshakeExpiry: Scenario {
         ]
         expectation.comparedCounters = [.synRetransmits]
         try harness.conclude(expecting: expectation, connections: 0)
+        harness.outcome.observations["SYN-ACKs per flow at tcp_synack_retries=1"] =
+            Set(traffic.synACKCounts).sorted().map(String.init).joined(separator: ",")
         harness.outcome.require(
             traffic.synACKCounts.allSatisfy { $0 == 2 },
             "SYN-ACKs per flow \(traffic.synACKCounts): expected the original and one retransmit")

@@ -67,6 +67,7 @@ final class ScenarioHarness {
         outcome.judge(
             findings, racedClaims: racedClaims, against: expectation, lostEvents: context.lostEvents - lostBefore,
             lossDetail: context.tracer.session.counters().lossDescription(since: kernelBefore))
+        outcome.observations.merge(KernelBehaviour.firstDrops(in: findings)) { mine, _ in mine }
         return Observation(events: events, findings: findings)
     }
 

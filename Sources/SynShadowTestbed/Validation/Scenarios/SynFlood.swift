@@ -96,6 +96,8 @@ public struct SynFlood: FamilyScenario {
             .requestQueueFullCookies, .syncookiesFailed,
         ]
         try harness.conclude(expecting: expectation, connections: traffic.accepted)
+        harness.outcome.observations["request socks held at backlog \(backlog)"] = String(traffic.requests)
+        harness.outcome.observations["SYNs answered of \(synCount)"] = String(traffic.answered)
         let limit = Int(backlog)
         switch syncookies {
         case 0:

@@ -1,0 +1,147 @@
+import Foundation
+import SynShadowCore
+@testable import SynShadowTestbed
+import Testing
+
+/// Comparing kernels row by row (`validate --kernel A --kernel B`): what
+/// counts as a difference, what as a divergence, and what must never be
+/// called either (a load scenario's timing, a tier one kernel lacks).
+@Suite struct KernelComparisonTests {
+    private func row(
+        _ scenario: String, tier: String = "fentry", kernel: String, verdict: String = "PASS",
+        observed: [String: Int] = [:], expected: [String: Int]? = nil, counters: [String: Int64] = [:],
+        observations: [String: String] = [:], exact: Bool = true
+    ) -> VerdictRecord {
+        var outcome = ScenarioOutcome(scenario: scenario, tier: Tier(name: tier)!)
+        outcome.observedFindings = observed
+        outcome.expectedFindings = expected ?? observed
+        outcome.counterDeltas = counters
+        outcome.observations = observations
+        outcome.exact = exact
+        if verdict == "FAIL" { outcome.failures = ["accept queue: kernel 1, model 2"] }
+        return VerdictRecord(outcome, kernel: kernel)
+    }
+
+    @Test func identicalRunsDifferNowhere() {
+        let records = { (kernel: String) in
+            [self.row("syn-flood-cookies0", kernel: kernel, observed: ["syn-dropped-request-queue-full": 291],
+                      counters: ["TcpExtTCPReqQFullDrop": 291], observations: ["request socks held at backlog 8": "9"])]
+        }
+        let comparison = KernelComparison(
+            runs: [KernelRun(label: "6.12", records: records("6.12.118")), KernelRun(label: "tree", records: records("6.12.118"))])
+        #expect(comparison.differences.isEmpty)
+        #expect(comparison.divergences.isEmpty)
+        #expect(comparison.anythingValidated)
+    }
+
+    @Test func aMeasuredBehaviourThatMovedIsNamedWithEachKernel() throws {
+        let baseline = row(
+            "accept-queue-overflow", kernel: "6.12.118",
+            observations: ["first SYN dropped": "accept queue 3/2, request queue 0"])
+        let mutant = row(
+            "accept-queue-overflow", kernel: "6.12.118",
+            observations: ["first SYN dropped": "accept queue 2/2, request queue 0"])
+        let comparison = KernelComparison(
+            runs: [KernelRun(label: "6.12", records: [baseline]), KernelRun(label: "mutant", records: [mutant])])
+        let difference = try #require(comparison.differences.first)
+        #expect(comparison.differences.count == 1)
+        #expect(
+            comparison.sentence(for: difference)
+                == "accept-queue-overflow [fentry]: first SYN dropped: accept queue 3/2, request queue 0 on 6.12;"
+                + " accept queue 2/2, request queue 0 on mutant")
+        #expect(comparison.divergences.isEmpty, "both PASS: a behaviour change the model follows is no divergence")
+    }
+
+    @Test func aLaterKernelsFailureIsADivergenceAndTheBaselinesIsReportedApart() {
+        let comparison = KernelComparison(runs: [
+            KernelRun(label: "6.12", records: [
+                row("clean-load", kernel: "a"), row("busy-server", kernel: "a", verdict: "FAIL"),
+                row("syn-flood-cookies1", kernel: "a", verdict: "FAIL"),
+            ]),
+            KernelRun(label: "mutant", records: [
+                row("clean-load", kernel: "b", verdict: "FAIL"), row("busy-server", kernel: "b", verdict: "FAIL"),
+                row("syn-flood-cookies1", kernel: "b"),
+            ]),
+        ])
+        #expect(comparison.divergences.map(\.row.scenario) == ["clean-load"])
+        #expect(comparison.baselineFailures.map(\.scenario) == ["busy-server", "syn-flood-cookies1"])
+    }
+
+    @Test func aLoadScenariosTimingIsNoDifferenceButItsVerdictIs() {
+        let load = { (kernel: String, overflows: Int64, verdict: String) in
+            self.row("busy-server", kernel: kernel, verdict: verdict, observed: ["ack-dropped-accept-queue-full": Int(overflows)],
+                     counters: ["TcpExtListenOverflows": overflows], exact: false)
+        }
+        let timing = KernelComparison(runs: [
+            KernelRun(label: "A", records: [load("a", 166, "PASS")]), KernelRun(label: "B", records: [load("b", 268, "PASS")]),
+        ])
+        #expect(timing.differences.isEmpty)
+        let verdict = KernelComparison(runs: [
+            KernelRun(label: "A", records: [load("a", 166, "PASS")]), KernelRun(label: "B", records: [load("b", 268, "FAIL")]),
+        ])
+        #expect(verdict.differences.map(\.aspect) == ["verdict"])
+    }
+
+    @Test func aTierOneKernelLacksIsNotADifference() {
+        let comparison = KernelComparison(runs: [
+            KernelRun(label: "host", records: [row("clean-load", tier: "tracepoint", kernel: "6.18")]),
+            KernelRun(label: "6.12", records: [
+                row("clean-load", tier: "tracepoint", kernel: "6.12"), row("clean-load", tier: "fentry", kernel: "6.12"),
+            ]),
+        ])
+        #expect(comparison.rows.count == 2)
+        #expect(comparison.differences.isEmpty)
+        #expect(comparison.rows[1].cells[0] == nil)
+    }
+
+    @Test func aDifferenceEachKernelWasExpectedToShowSaysSo() throws {
+        // Drops name their socket only from 6.11: packet-dropped is expected there alone.
+        let comparison = KernelComparison(runs: [
+            KernelRun(label: "6.1", records: [row("handshake-resets", kernel: "6.1", observed: [:])]),
+            KernelRun(label: "6.12", records: [row("handshake-resets", kernel: "6.12", observed: ["packet-dropped": 1])]),
+        ])
+        let difference = try #require(comparison.differences.first)
+        #expect(difference.predicted)
+        #expect(comparison.sentence(for: difference).hasSuffix("(as the scenario expects on each kernel)"))
+    }
+
+    @Test func jsonEndsWithASummaryCIReads() throws {
+        let comparison = KernelComparison(runs: [
+            KernelRun(label: "6.12", records: [row("clean-load", kernel: "a")]),
+            KernelRun(label: "mutant", records: [row("clean-load", kernel: "b", verdict: "FAIL")]),
+        ])
+        let lines = comparison.jsonLines()
+        #expect(lines.count == 2)
+        let summary = try #require(
+            JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(summary["type"] as? String == "comparison-summary")
+        #expect(summary["divergences"] as? [String] == ["clean-load [fentry] on mutant"])
+        #expect(summary["differing"] as? Int == 1)
+    }
+
+    @Test func aRowFromAnOlderBinaryReadsAsExactWithNothingMeasured() throws {
+        let line = #"{"connections":0,"counters":{},"events":3,"expected":{},"kernel":"6.1.0","milliseconds":5,"#
+            + #""observed":{},"reasons":[],"scenario":"clean-load","tier":"fentry","type":"verdict","verdict":"PASS"}"#
+        let record = try #require(VerdictRecord.parse(line: line))
+        #expect(record.exact)
+        #expect(record.observations.isEmpty)
+    }
+
+    @Test func theFirstDropOfEachKindIsMeasuredAtTheQueuesItsProbeRead() {
+        let queues = { (accept: UInt32) in QueueSnapshot(acceptQueue: accept, acceptQueueLimit: 2, requestQueue: 0) }
+        let finding = { (kind: FindingKind, time: UInt64, accept: UInt32) in
+            Finding(
+                kind: kind, timestamp: time,
+                evidence: [Evidence(kind: .syn, hook: .cgroupSkbIngress, timestamp: time, queues: queues(accept))],
+                explanation: "")
+        }
+        let measured = KernelBehaviour.firstDrops(in: [
+            finding(.synDroppedAcceptQueueFull, 20, 4), finding(.synDroppedAcceptQueueFull, 10, 3),
+            finding(.ackDroppedAcceptQueueFull, 30, 3), finding(.acceptSlow, 5, 1),
+        ])
+        #expect(measured == [
+            "first SYN dropped": "accept queue 3/2, request queue 0",
+            "first final ACK dropped": "accept queue 3/2, request queue 0",
+        ])
+    }
+}
