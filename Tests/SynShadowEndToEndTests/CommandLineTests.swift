@@ -16,6 +16,23 @@ extension LiveKernelTests {
             #expect(LoadedPrograms.count() <= before, "a failed start left programs loaded")
         }
 
+        /// Regression: `validate --record-dir` into a directory that did not
+        /// exist yet recorded nothing, and said so on stdout, among the
+        /// `--json` rows a CI job parses.
+        @Test func validateRecordsIntoANewDirectoryAndKeepsStdoutForRows() throws {
+            let parent = NSTemporaryDirectory() + "ss-record-\(getpid())"
+            let directory = parent + "/deeper"
+            defer { try? FileManager.default.removeItem(atPath: parent) }
+            let run = try Run([
+                Run.binary, "validate", "--tier", "tracepoint", "--scenario", "accept-overflow-keep", "--record-dir",
+                directory, "--json",
+            ])
+            #expect(run.status == 0, "\(run.stderr.suffix(1000))")
+            let lines = run.stdout.split(separator: "\n")
+            #expect(!lines.isEmpty && lines.allSatisfy { VerdictRecord.parse(line: $0) != nil }, "stdout: \(run.stdout)")
+            #expect(FileManager.default.fileExists(atPath: directory + "/accept-overflow-keep-tracepoint.sst"))
+        }
+
         /// `ip netns exec` and containers give a /sys without tracefs (and
         /// without the cgroup v2 mount): the tool mounts what it needs in its
         /// own mount namespace and runs.

@@ -105,6 +105,36 @@ import Testing
         #expect(comparison.sentence(for: difference).hasSuffix("(as the scenario expects on each kernel)"))
     }
 
+    @Test func oneCauseAcrossRowsReadsAsOneBehaviour() throws {
+        // 6.11 names the dropped packet's socket: packet-dropped on 6.12 and
+        // the host, in every row that drops one, never on 6.1.
+        let run = { (label: String, drops: Int) in
+            KernelRun(label: label, records: [
+                self.row("accept-overflow-keep", tier: "tracepoint", kernel: label, observed: drops > 0 ? ["packet-dropped": drops] : [:]),
+                self.row("handshake-resets", tier: "tracepoint", kernel: label, observed: drops > 0 ? ["packet-dropped": 2 * drops] : [:]),
+                self.row("clean-handshakes", tier: "tracepoint", kernel: label),
+            ])
+        }
+        let comparison = KernelComparison(runs: [run("6.1", 0), run("6.12", 1), run("host", 1)])
+        #expect(comparison.differences.count == 2)
+        let group = try #require(comparison.behaviourGroups.first)
+        #expect(comparison.behaviourGroups.count == 1)
+        #expect(
+            comparison.sentence(for: group)
+                == "packet-dropped: 6.1 | 6.12, host in 2 rows (as the scenario expects on each kernel):"
+                + " accept-overflow-keep, handshake-resets [tracepoint]; e.g. accept-overflow-keep [tracepoint]:"
+                + " ×0 on 6.1; ×1 on 6.12, host")
+    }
+
+    @Test func rowsAreReadHoweverTheJSONIsSpaced() throws {
+        let record = row("clean-load", kernel: "6.12")
+        let spaced = record.jsonLine().replacingOccurrences(of: "\":", with: "\": ")
+            .replacingOccurrences(of: ",\"", with: ", \"")
+        #expect(VerdictRecord.parse(line: "  " + spaced) == record)
+        #expect(VerdictRecord.parse(line: #"{"type":"comparison","verdict":"PASS"}"#) == nil)
+        #expect(VerdictRecord.parse(line: "[  12.3] verdict") == nil)
+    }
+
     @Test func jsonEndsWithASummaryCIReads() throws {
         let comparison = KernelComparison(runs: [
             KernelRun(label: "6.12", records: [row("clean-load", kernel: "a")]),

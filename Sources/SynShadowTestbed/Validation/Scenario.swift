@@ -36,6 +36,10 @@ public final class ScenarioContext {
     /// Where each scenario's events are written as a trace file (`validate
     /// --record-dir`): what a bug report about a row needs.
     public var recordDirectory: String?
+    /// Where a problem beside the verdicts goes (a recording that could not
+    /// be written): the progress lines on stderr, never stdout, which holds
+    /// the rows (`--json`).
+    public var report: (String) -> Void = { _ in }
 
     init(tracer: LiveTracer, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil) {
         self.tracer = tracer
@@ -83,7 +87,7 @@ public final class ScenarioContext {
             try writer.writeClock(end)
             try writer.finish(summary: TraceSummary(events: UInt64(events.count), lostEvents: 0))
         } catch {
-            print("synshadow: validate: could not write \(path): \(error)")
+            report("could not write \(path): \(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SynShadowCore
 import SynShadowTracer
 
@@ -69,14 +70,22 @@ public struct ValidationSuite {
     /// `oracleFault` feeds the oracle a wrong fact on purpose.
     public func run(
         tier: Tier?, oracleFault: OracleFault? = nil, raceWindow: UInt64? = nil, recordDirectory: String? = nil,
-        progress: (String) -> Void = { _ in }
+        progress: @escaping (String) -> Void = { _ in }
     ) throws -> [ScenarioOutcome] {
+        if let recordDirectory {
+            do {
+                try FileManager.default.createDirectory(atPath: recordDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw SessionError("cannot create --record-dir \(recordDirectory): \(error.localizedDescription)")
+            }
+        }
         let tracer = try LiveTracer(configuration: .init(tier: tier))
         defer { tracer.close() }
         progress(tracer.selection.summary)
         for (scenario, reason) in unavailable { progress("not running \(scenario): \(reason)") }
         let context = ScenarioContext(tracer: tracer, oracleFault: oracleFault, raceWindow: raceWindow)
         context.recordDirectory = recordDirectory
+        context.report = progress
         _ = try tracer.start(into: CollectingConsumer())
         var outcomes: [ScenarioOutcome] = []
         for scenario in scenarios {

@@ -94,7 +94,6 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public func jsonLine() -> String { JSONLine.encode(self) }
 
     public static func parse(line: some StringProtocol) -> VerdictRecord? {
-        guard line.hasPrefix("{\"") , line.contains("\"type\":\"verdict\"") else { return nil }
-        return try? JSONDecoder().decode(VerdictRecord.self, from: Data(line.utf8))
+        JSONLine.decode(line, type: "verdict")
     }
 }

@@ -149,12 +149,14 @@ struct ValidateCommand: ParsableCommand {
     private func compare(_ targets: [KernelChoice]) throws {
         var runs: [KernelRun] = []
         for (index, target) in targets.enumerated() {
-            Terminal.note("kernel \(index + 1) of \(targets.count): \(target.label)")
             let started = ContinuousClock.now
             let records = try CommandFailure.reported {
                 try self.records(on: target, recordDirectory: recordDir.map { "\($0)/\(target.label)" })
             }
-            Terminal.note("kernel \(target.label): \(records.count) rows in \(started.duration(to: .now).formatted(.units(allowed: [.minutes, .seconds])))")
+            if case .saved = target {} else {
+                let took = started.duration(to: .now).formatted(.units(allowed: [.minutes, .seconds]))
+                Terminal.note("kernel \(index + 1) of \(targets.count), \(target.label): \(records.count) rows in \(took)")
+            }
             runs.append(KernelRun(label: target.label, records: records))
         }
         let comparison = KernelComparison(runs: KernelChoice.uniquelyLabelled(runs))

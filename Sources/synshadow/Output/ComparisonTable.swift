@@ -3,8 +3,9 @@ import SynShadowTestbed
 
 /// `validate --kernel A --kernel B ...` as a person reads it: a legend of
 /// the kernels, one line per row where every kernel agrees, one line per
-/// kernel where they do not (marked ≠), then each differing behaviour in
-/// words and what the model calls a divergence.
+/// group of kernels where they do not (marked ≠; ~ where only a load
+/// scenario's timing differs), then each differing behaviour in words and
+/// what the model calls a divergence.
 struct ComparisonTable {
     var comparison: KernelComparison
 
@@ -17,17 +18,18 @@ struct ComparisonTable {
         lines.append("")
         lines.append(row("", "SCENARIO", "TIER", "KERNEL", "VERDICT", "FINDINGS | COUNTERS | MEASURED"))
         for comparisonRow in comparison.rows {
-            let mark = comparisonRow.differs ? "≠" : ""
+            // Kernels with the same verdict and figures share a line.
             var groups: [(text: [String], kernels: [Int])] = []
             for (index, cell) in comparisonRow.cells.enumerated() {
                 guard let cell else { continue }
                 let text = [cell.verdict, Self.figures(of: cell)]
-                if !comparisonRow.differs, let first = groups.indices.first {
-                    groups[first].kernels.append(index)
+                if let group = groups.firstIndex(where: { $0.text == text }) {
+                    groups[group].kernels.append(index)
                 } else {
                     groups.append((text, [index]))
                 }
             }
+            let mark = comparisonRow.differs ? "≠" : groups.count > 1 ? "~" : ""
             for (position, group) in groups.enumerated() {
                 let kernels = group.kernels.map(Self.letter).joined(separator: ",")
                 lines.append(
@@ -41,6 +43,7 @@ struct ComparisonTable {
                 }
             }
         }
+        lines.append("≠ the kernels differ; ~ a load scenario's figures, which follow timing (only its verdict is compared)")
         lines.append("")
         lines += summary()
         return lines
@@ -49,12 +52,12 @@ struct ComparisonTable {
     /// The words under the table: what differs, what diverges, the count.
     func summary() -> [String] {
         var lines: [String] = []
-        let differences = comparison.differences
-        if differences.isEmpty {
+        let groups = comparison.behaviourGroups
+        if groups.isEmpty {
             lines.append("every row behaves the same on every kernel")
         } else {
-            lines.append("behaviours that differ:")
-            lines += differences.map { "  - " + comparison.sentence(for: $0) }
+            lines.append("behaviours that differ (kernels that agree | kernels that do not):")
+            lines += groups.map { "  - " + comparison.sentence(for: $0) }
         }
         for row in comparison.baselineFailures {
             lines.append(

@@ -8,13 +8,13 @@ extension KernelComparison {
         var lines = rows.map { row in
             ComparisonRowRecord(
                 scenario: row.scenario, tier: row.tier, differs: row.differs, kernels: row.cells,
-                differences: row.differences.map(sentence(for:))
+                differences: row.differences.map { sentence(for: $0) }
             ).jsonLine()
         }
         lines.append(
             ComparisonSummaryRecord(
                 kernels: runs.map { .init(label: $0.label, release: $0.release) }, rows: rows.count,
-                differing: rows.filter(\.differs).count, differences: differences.map(sentence(for:)),
+                differing: rows.filter(\.differs).count, differences: behaviourGroups.map(sentence(for:)),
                 divergences: divergences.map { "\($0.row.scenario) [\($0.row.tier)] on \(runs[$0.kernel].label)" },
                 baselineFailures: baselineFailures.map { "\($0.scenario) [\($0.tier)]" }
             ).jsonLine())
@@ -33,8 +33,7 @@ public struct ComparisonRowRecord: Codable, Sendable {
     public var differences: [String]
 
     public static func parse(line: some StringProtocol) -> ComparisonRowRecord? {
-        guard line.contains("\"type\":\"comparison\"") else { return nil }
-        return try? JSONDecoder().decode(ComparisonRowRecord.self, from: Data(line.utf8))
+        JSONLine.decode(line, type: "comparison")
     }
 }
 
@@ -59,8 +58,7 @@ public struct ComparisonSummaryRecord: Codable, Sendable {
     }
 
     public static func parse(line: some StringProtocol) -> ComparisonSummaryRecord? {
-        guard line.contains("\"type\":\"comparison-summary\"") else { return nil }
-        return try? JSONDecoder().decode(ComparisonSummaryRecord.self, from: Data(line.utf8))
+        JSONLine.decode(line, type: "comparison-summary")
     }
 }
 
@@ -79,5 +77,19 @@ enum JSONLine {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+
+    /// A line decoded as a record of `type`, however it is spaced (jq,
+    /// another tool); nil for anything else (a guest's console line).
+    static func decode<Record: Decodable>(_ line: some StringProtocol, type: String) -> Record? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("{"), trimmed.contains(type) else { return nil }
+        let data = Data(trimmed.utf8)
+        guard let tagged = try? JSONDecoder().decode(TypeTag.self, from: data), tagged.type == type else { return nil }
+        return try? JSONDecoder().decode(Record.self, from: data)
+    }
+
+    private struct TypeTag: Decodable {
+        var type: String
     }
 }

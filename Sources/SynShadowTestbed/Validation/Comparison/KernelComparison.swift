@@ -44,9 +44,60 @@ public struct KernelComparison: Sendable {
         rows.contains { $0.cells.contains { $0?.verdict == "PASS" } }
     }
 
+    /// The differences gathered by behaviour: one group per aspect that
+    /// splits the kernels the same way ("6.1 | 6.12, host") in every row it
+    /// differs in, so one cause reads as one line, not one per row.
+    public var behaviourGroups: [BehaviourGroup] {
+        var groups: [BehaviourGroup] = []
+        for difference in differences {
+            let split = partition(of: difference)
+            if let index = groups.firstIndex(where: {
+                $0.aspect == difference.aspect && $0.partition == split && $0.predicted == difference.predicted
+            }) {
+                groups[index].differences.append(difference)
+            } else {
+                groups.append(
+                    BehaviourGroup(
+                        aspect: difference.aspect, partition: split, predicted: difference.predicted,
+                        differences: [difference]))
+            }
+        }
+        return groups
+    }
+
+    /// "first SYN dropped: 6.12 | mutant in 3 rows: accept-overflow-keep,
+    /// accept-overflow-abort, accept-overflow-abort-ipv6 [fentry]; e.g.
+    /// accept-overflow-keep [fentry]: accept queue 3/2, request queue 0 on
+    /// 6.12; accept queue 2/2, request queue 1 on mutant".
+    public func sentence(for group: BehaviourGroup) -> String {
+        var scenarios: [String] = []
+        var tiers: [String] = []
+        for difference in group.differences {
+            if !scenarios.contains(difference.scenario) { scenarios.append(difference.scenario) }
+            if !tiers.contains(difference.tier) { tiers.append(difference.tier) }
+        }
+        let rows = group.differences.count == 1 ? "1 row" : "\(group.differences.count) rows"
+        let predicted = group.predicted ? " (as the scenario expects on each kernel)" : ""
+        return "\(group.aspect): \(group.partition) in \(rows)\(predicted): \(scenarios.joined(separator: ", "))"
+            + " [\(tiers.joined(separator: ", "))]; e.g. " + sentence(for: group.differences[0], qualified: false)
+    }
+
     /// "accept-queue-overflow [fentry]: first SYN dropped: accept queue 2/2 on
     /// mutant; 3/2 on 6.12": one sentence per difference, kernels named.
-    public func sentence(for difference: BehaviourDifference) -> String {
+    public func sentence(for difference: BehaviourDifference, qualified: Bool = true) -> String {
+        let values = valueGroups(of: difference).map { "\($0.value) on \($0.kernels.joined(separator: ", "))" }
+            .joined(separator: "; ")
+        guard qualified else { return "\(difference.scenario) [\(difference.tier)]: \(values)" }
+        let predicted = difference.predicted ? " (as the scenario expects on each kernel)" : ""
+        return "\(difference.scenario) [\(difference.tier)]: \(difference.aspect): \(values)\(predicted)"
+    }
+
+    /// The kernels that agree, grouped: "6.1 | 6.12, host".
+    private func partition(of difference: BehaviourDifference) -> String {
+        valueGroups(of: difference).map { $0.kernels.joined(separator: ", ") }.joined(separator: " | ")
+    }
+
+    private func valueGroups(of difference: BehaviourDifference) -> [(value: String, kernels: [String])] {
         var groups: [(value: String, kernels: [String])] = []
         for (index, value) in difference.values.enumerated() {
             guard let value else { continue }
@@ -56,9 +107,7 @@ public struct KernelComparison: Sendable {
                 groups.append((value, [runs[index].label]))
             }
         }
-        let values = groups.map { "\($0.value) on \($0.kernels.joined(separator: ", "))" }.joined(separator: "; ")
-        let predicted = difference.predicted ? " (as the scenario expects on each kernel)" : ""
-        return "\(difference.scenario) [\(difference.tier)]: \(difference.aspect): \(values)\(predicted)"
+        return groups
     }
 
     private struct RowKey: Hashable {
@@ -125,6 +174,15 @@ public struct ComparisonRow: Sendable {
     }
 
     public var differs: Bool { !differences.isEmpty }
+}
+
+/// Differences of one aspect that split the kernels the same way.
+public struct BehaviourGroup: Sendable {
+    public var aspect: String
+    /// "6.1 | 6.12, host": kernels that agree, separated by bars.
+    public var partition: String
+    public var predicted: Bool
+    public var differences: [BehaviourDifference]
 }
 
 /// One aspect of a row (its verdict, a finding's count, a counter, a
