@@ -102,19 +102,21 @@ extension ModelCore {
     /// been an ICMP error, counted in ListenDrops), and its listener re-reads
     /// its counts (if it is still there after all, the kernel says so).
     mutating func requestVanished(_ slot: UInt32) {
-        let owner = listener(flows.record(slot).pointee.listener)
         tallies.vanishedRequests &+= 1
-        if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
-        leaveInferred(slot)
-        beginRecount(owner)
+        leaveWithoutVerdict(slot)
     }
 
     /// A function tier never reported the return that decides this flow:
     /// it leaves without a verdict, and its listener re-reads its counts.
     mutating func abandon(_ slot: UInt32) {
-        let flow = flows.record(slot)
-        let owner = listener(flow.pointee.listener)
         undecidedFlows &+= 1
+        leaveWithoutVerdict(slot)
+    }
+
+    /// The flow goes without a verdict: the namespace's counters can no
+    /// longer be held exact, and its listener re-reads its counts.
+    private mutating func leaveWithoutVerdict(_ slot: UInt32) {
+        let owner = listener(flows.record(slot).pointee.listener)
         if ledger?.netns == owner.pointee.netns { ledger?.doubt() }
         leaveInferred(slot)
         beginRecount(owner)

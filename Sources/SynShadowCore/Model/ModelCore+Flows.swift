@@ -119,45 +119,33 @@ extension ModelCore {
     // flow when it last re-based them, so the listener re-reads its queues
     // (`beginRecount`) before asserting anything again.
 
-    mutating func countRequest(_ flow: FlowPointer) {
-        guard !flow.pointee.flags.contains(.countsRequest) else { return }
-        flow.pointee.flags.insert(.countsRequest)
-        let owner = listener(flow.pointee.listener)
-        guard owner.pointee.isOpen else { return }
-        owner.pointee.requests += 1
-        if isFresh(flow, owner) { owner.pointee.freshRequests += 1 } else { beginRecount(owner) }
-        widenCheck(owner, requests: 1, children: 0)
-    }
+    mutating func countRequest(_ flow: FlowPointer) { adjustCount(flow, .countsRequest, requests: 1) }
 
-    mutating func uncountRequest(_ flow: FlowPointer) {
-        guard flow.pointee.flags.contains(.countsRequest) else { return }
-        flow.pointee.flags.remove(.countsRequest)
-        let owner = listener(flow.pointee.listener)
-        guard owner.pointee.isOpen else { return }
-        owner.pointee.requests -= 1
-        if isFresh(flow, owner) { owner.pointee.freshRequests -= 1 } else { beginRecount(owner) }
-        widenCheck(owner, requests: -1, children: 0)
-    }
+    mutating func uncountRequest(_ flow: FlowPointer) { adjustCount(flow, .countsRequest, requests: -1) }
 
-    mutating func countChild(_ flow: FlowPointer) {
-        guard !flow.pointee.flags.contains(.countsChild) else { return }
-        flow.pointee.flags.insert(.countsChild)
-        let owner = listener(flow.pointee.listener)
-        guard owner.pointee.isOpen else { return }
-        owner.pointee.children += 1
-        owner.pointee.recentChildren.note(now, cpu: eventCPU)
-        if isFresh(flow, owner) { owner.pointee.freshChildren += 1 } else { beginRecount(owner) }
-        widenCheck(owner, requests: 0, children: 1)
-    }
+    mutating func countChild(_ flow: FlowPointer) { adjustCount(flow, .countsChild, children: 1) }
 
-    mutating func uncountChild(_ flow: FlowPointer) {
-        guard flow.pointee.flags.contains(.countsChild) else { return }
-        flow.pointee.flags.remove(.countsChild)
+    mutating func uncountChild(_ flow: FlowPointer) { adjustCount(flow, .countsChild, children: -1) }
+
+    /// Gives a flow its place in its listener's count of requests or
+    /// children (`flag` says it holds one), or takes it back: at most once
+    /// each way, so a step seen twice never counts twice.
+    private mutating func adjustCount(_ flow: FlowPointer, _ flag: FlowFlags, requests: Int64 = 0, children: Int64 = 0) {
+        let adding = requests + children > 0
+        guard flow.pointee.flags.contains(flag) != adding else { return }
+        if adding { flow.pointee.flags.insert(flag) } else { flow.pointee.flags.remove(flag) }
         let owner = listener(flow.pointee.listener)
         guard owner.pointee.isOpen else { return }
-        owner.pointee.children -= 1
-        if isFresh(flow, owner) { owner.pointee.freshChildren -= 1 } else { beginRecount(owner) }
-        widenCheck(owner, requests: 0, children: -1)
+        owner.pointee.requests += requests
+        owner.pointee.children += children
+        if children > 0 { owner.pointee.recentChildren.note(now, cpu: eventCPU) }
+        if isFresh(flow, owner) {
+            owner.pointee.freshRequests += requests
+            owner.pointee.freshChildren += children
+        } else {
+            beginRecount(owner)
+        }
+        widenCheck(owner, requests: requests, children: children)
     }
 
     /// Names one of the listener's unknown requests: the flow takes it over

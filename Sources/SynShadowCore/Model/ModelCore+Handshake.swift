@@ -112,14 +112,9 @@ extension ModelCore {
         let key = event.flow
         let hash = flows.hash(key)
         guard let found = flows.find(key, hash: hash) else {
-            guard let listenerSlot = listenerSlot(for: event) else { return }
-            observe(listenerSlot, event)
-            report(.orphanEvent, listener: listenerSlot, flow: key, step: .synAck, evidence: { [Evidence(event)] }) {
-                "request built (RWND_INIT) for a SYN the model never saw"
+            if let slot = adoptOrphanRequest(event, hash: hash, "request built (RWND_INIT) for a SYN the model never saw") {
+                beginRequest(slot, event)
             }
-            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event, trusted: false)
-            else { return }
-            beginRequest(slot, event)
             return
         }
         let flow = flows.record(found)
@@ -153,6 +148,20 @@ extension ModelCore {
         }
     }
 
+    /// A request step for a SYN the model never saw: reported as an orphan,
+    /// then followed from here as an untrusted flow (nil: no listener known,
+    /// or no room).
+    private mutating func adoptOrphanRequest(
+        _ event: KernelEvent, hash: UInt64, _ explanation: @autoclosure () -> String
+    ) -> UInt32? {
+        guard let listenerSlot = listenerSlot(for: event) else { return nil }
+        observe(listenerSlot, event)
+        report(.orphanEvent, listener: listenerSlot, flow: event.flow, step: .synAck, evidence: { [Evidence(event)] }) {
+            explanation()
+        }
+        return createFlow(event.flow, hash: hash, listenerSlot: listenerSlot, event: event, trusted: false)
+    }
+
     private mutating func beginRequest(_ slot: UInt32, _ event: KernelEvent) {
         let flow = flows.record(slot)
         flow.pointee.state = .requestCreated
@@ -164,14 +173,11 @@ extension ModelCore {
         let key = event.flow
         let hash = flows.hash(key)
         guard let found = flows.find(key, hash: hash) else {
-            guard let listenerSlot = listenerSlot(for: event) else { return }
-            observe(listenerSlot, event)
-            report(.orphanEvent, listener: listenerSlot, flow: key, step: .synAck, evidence: { [Evidence(event)] }) {
-                "request hashed into the request queue for a SYN the model never saw"
+            if let slot = adoptOrphanRequest(
+                event, hash: hash, "request hashed into the request queue for a SYN the model never saw")
+            {
+                queueRequest(slot, event)
             }
-            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event, trusted: false)
-            else { return }
-            queueRequest(slot, event)
             return
         }
         let flow = flows.record(found)

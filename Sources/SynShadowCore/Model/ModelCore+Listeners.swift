@@ -141,13 +141,18 @@ extension ModelCore {
         record.pointee.unknownDeadline = now &+ maximumRequestLifetime
     }
 
+    /// A flow for a request or child the start-up snapshot found; nil when
+    /// the model already follows that 4-tuple (the live events came first)
+    /// or has no room.
+    private mutating func snapshotFlow(_ event: KernelEvent, listenerSlot: UInt32) -> UInt32? {
+        let hash = flows.hash(event.flow)
+        guard flows.find(event.flow, hash: hash) == nil else { return nil }
+        return createFlow(event.flow, hash: hash, listenerSlot: listenerSlot, event: event)
+    }
+
     mutating func onSnapshotRequest(_ event: KernelEvent) {
         guard let listenerSlot = listenerSlot(for: event) else { return }
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard flows.find(key, hash: hash) == nil,
-            let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event)
-        else { return }
+        guard let slot = snapshotFlow(event, listenerSlot: listenerSlot) else { return }
         let flow = flows.record(slot)
         flow.pointee.state = .requestQueued
         flow.pointee.identity = event.request
@@ -164,11 +169,7 @@ extension ModelCore {
             tallies.unattributedEvents &+= 1
             return
         }
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard flows.find(key, hash: hash) == nil,
-            let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event)
-        else { return }
+        guard let slot = snapshotFlow(event, listenerSlot: listenerSlot) else { return }
         let flow = flows.record(slot)
         flow.pointee.state = .childQueued
         flow.pointee.identity = event.child

@@ -37,8 +37,7 @@ public enum BusyServerLoad {
         defer { burner.stop() }
         let started = Date()
         let issued = Atomic<Int>(0)
-        let requests = Atomic<Int>(0)
-        let failures = Atomic<Int>(0)
+        let tally = SessionTally()
         let group = DispatchGroup()
         for _ in 0..<clientThreads {
             group.spawnThread {
@@ -48,20 +47,32 @@ public enum BusyServerLoad {
                     let family = index % 2 == 0 ? AF_INET : AF_INET6
                     let port = family == AF_INET ? server.ports[0] : server.ports[1]
                     let count = index % max(keepAliveEvery, 1) == 0 ? requestsPerKeepAlive : 1
-                    if let served = Client.session(family: family, port: port, requests: count) {
-                        requests.add(served, ordering: .relaxed)
-                    } else {
-                        failures.add(1, ordering: .relaxed)
-                    }
+                    tally.note(Client.session(family: family, port: port, requests: count))
                 }
             }
         }
         group.wait()
         let seconds = Date().timeIntervalSince(started)
         server.stop()
-        return Result(
-            connections: connections - failures.load(ordering: .relaxed), requests: requests.load(ordering: .relaxed),
-            failures: failures.load(ordering: .relaxed), seconds: seconds)
+        return tally.result(of: connections, seconds: seconds)
+    }
+
+    /// Client sessions' outcomes, added up from many threads.
+    private final class SessionTally: Sendable {
+        private let requests = Atomic<Int>(0)
+        private let failures = Atomic<Int>(0)
+
+        /// A session's requests served, or nil when it failed.
+        func note(_ served: Int?) {
+            if let served { requests.add(served, ordering: .relaxed) } else { failures.add(1, ordering: .relaxed) }
+        }
+
+        func result(of sessions: Int, seconds: Double) -> Result {
+            let failed = failures.load(ordering: .relaxed)
+            return Result(
+                connections: sessions - failed, requests: requests.load(ordering: .relaxed), failures: failed,
+                seconds: seconds)
+        }
     }
 
     /// Overload phase: `clients` clients connect at once to an IPv4 listener
@@ -75,18 +86,13 @@ public enum BusyServerLoad {
         let burner = CPUBurner(threads: busyCPUs)
         defer { burner.stop() }
         let started = Date()
-        let requests = Atomic<Int>(0)
-        let failures = Atomic<Int>(0)
+        let tally = SessionTally()
         let group = DispatchGroup()
         let port = server.ports[0]
         for _ in 0..<clients {
             group.spawnThread {
                 // Long enough for SYN retransmits to reach the server after the stall.
-                if let served = Client.session(family: AF_INET, port: port, requests: 1, timeoutSeconds: stallSeconds + 20) {
-                    requests.add(served, ordering: .relaxed)
-                } else {
-                    failures.add(1, ordering: .relaxed)
-                }
+                tally.note(Client.session(family: AF_INET, port: port, requests: 1, timeoutSeconds: stallSeconds + 20))
             }
         }
         Thread.sleep(forTimeInterval: stallSeconds)
@@ -94,9 +100,7 @@ public enum BusyServerLoad {
         group.wait()
         let seconds = Date().timeIntervalSince(started)
         server.stop()
-        return Result(
-            connections: clients - failures.load(ordering: .relaxed), requests: requests.load(ordering: .relaxed),
-            failures: failures.load(ordering: .relaxed), seconds: seconds)
+        return tally.result(of: clients, seconds: seconds)
     }
 }
 
