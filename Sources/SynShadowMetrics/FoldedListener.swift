@@ -28,19 +28,25 @@ public struct FoldedListener: Sendable, Hashable {
     /// connection attempt starts with one), then completed work.
     public var activity: (UInt64, UInt64, UInt64) { (syns, handshakes, accepts) }
 
+    /// One listener socket's figures, under `labels`.
+    public init(labels: ListenerLabels, activity: ListenerActivity) {
+        self.labels = labels
+        sockets = 1
+        syns = activity.syns
+        handshakes = activity.handshakes
+        accepts = activity.accepts
+        findings = activity.findings
+        modelRequestQueue = activity.modelRequestQueue
+        modelAcceptQueue = activity.modelAcceptQueue
+        kernelRequestQueue = activity.kernelRequestQueue
+        kernelAcceptQueue = activity.kernelAcceptQueue
+        backlog = activity.backlog.map(UInt64.init)
+        handshakeTime = HistogramFigures(activity.handshakeTime)
+        acceptWait = HistogramFigures(activity.acceptWait)
+    }
+
     public mutating func add(_ activity: ListenerActivity) {
-        sockets += 1
-        syns &+= activity.syns
-        handshakes &+= activity.handshakes
-        accepts &+= activity.accepts
-        findings.merge(activity.findings, uniquingKeysWith: &+)
-        modelRequestQueue += activity.modelRequestQueue
-        modelAcceptQueue += activity.modelAcceptQueue
-        if let queue = activity.kernelRequestQueue { kernelRequestQueue = (kernelRequestQueue ?? 0) + queue }
-        if let queue = activity.kernelAcceptQueue { kernelAcceptQueue = (kernelAcceptQueue ?? 0) + queue }
-        if let backlog = activity.backlog { self.backlog = (self.backlog ?? 0) + UInt64(backlog) }
-        handshakeTime.add(HistogramFigures(activity.handshakeTime))
-        acceptWait.add(HistogramFigures(activity.acceptWait))
+        add(FoldedListener(labels: labels, activity: activity))
     }
 
     public mutating func add(_ other: FoldedListener) {

@@ -13,23 +13,11 @@ source "$here/lib.sh"
 usage() { echo "usage: ${0##*/} 6.1|6.12|linux-image-PACKAGE" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
 
-# Resolve the requested version to a concrete linux-image package name.
-case "$1" in
-    6.1)
-        # linux-image-amd64 (bookworm's default) Depends on linux-image-6.1.0-N-amd64.
-        pkg="$(apt-cache show --no-all-versions linux-image-amd64 |
-            sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -n1)" ;;
-    6.12)
-        # Newest bookworm-backports-style 6.12 build; prefer unsigned, fall back to signed.
-        names="$(apt-cache pkgnames linux-image-6.12. | sort -V)"
-        pkg="$(grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' <<<"$names" | tail -n1 || true)"
-        [[ -n $pkg ]] || pkg="$(grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' <<<"$names" | tail -n1 || true)" ;;
-    linux-image-*) pkg="$1" ;;
-    *) usage ;;
-esac
-[[ -n ${pkg:-} ]] || die "could not resolve a kernel package for '$1' (apt-get update?)"
-ver="$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: *//p')"
-[[ -n $ver && $ver != "(none)" ]] || die "package $pkg has no installable candidate"
+# Resolve the requested version to a concrete linux-image package name (lib.sh).
+pkg="$(debian_kernel_package "$1")" || usage
+[[ -n $pkg ]] || die "could not resolve a kernel package for '$1' (apt-get update?)"
+ver="$(debian_candidate_version "$pkg")"
+[[ -n $ver ]] || die "package $pkg has no installable candidate"
 
 dir="$GUEST_CACHE/kernels/${pkg}_${ver}"
 # Modules the scenarios need that Debian builds as modules (tun: the scripted
