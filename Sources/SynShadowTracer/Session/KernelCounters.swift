@@ -40,13 +40,24 @@ public struct KernelCounters: Sendable, Equatable {
     public func lossDescription(since earlier: KernelCounters = KernelCounters()) -> String {
         let lost = eventsLost &- earlier.eventsLost
         let skipped = skippedRuns &- earlier.skippedRuns
-        guard skipped > 0 else { return "\(lost) lost" }
-        let byHook = Hook.allCases.compactMap { hook -> String? in
-            let count = skippedRuns(hook) &- earlier.skippedRuns(hook)
-            return count > 0 ? "\(hook.name) \(count)" : nil
+        let unpaired = correlationMisses &- earlier.correlationMisses
+        var description = "\(lost) lost"
+        if skipped > 0 {
+            let byHook = Hook.allCases.compactMap { hook -> String? in
+                let count = skippedRuns(hook) &- earlier.skippedRuns(hook)
+                return count > 0 ? "\(hook.name) \(count)" : nil
+            }
+            description += " (\(skipped) run(s) skipped by the kernel's BPF recursion guard: "
+                + byHook.joined(separator: ", ") + ")"
         }
-        return "\(lost) lost (\(skipped) run(s) skipped by the kernel's BPF recursion guard: "
-            + byHook.joined(separator: ", ") + ")"
+        if unpaired > 0 {
+            // Seen in a kprobe-tier guest with nothing lost or skipped: a
+            // kprobe hit while another kprobe's handler ran on that CPU is
+            // missed by the kernel, and our program never runs.
+            description += ", \(unpaired) step(s) whose first half never reached the ring"
+                + " (a probe the kernel did not run, e.g. a kprobe nested in another on that CPU)"
+        }
+        return description
     }
 
     /// Every event the kernel side meant to write and the model will never
