@@ -56,6 +56,7 @@ public struct CleanHandshakes: Scenario {
         outcome.connections = clientPorts.count
         outcome.events = events.count
         outcome.counterDeltas = after.delta(since: before)
+        outcome.exactCounters = ["TcpPassiveOpens", "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop"]
 
         let shape = HandshakeShape.clean(for: context.tier)
         let connections = HandshakeShape.connections(in: events)

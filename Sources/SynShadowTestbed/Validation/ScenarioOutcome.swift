@@ -19,6 +19,10 @@ public struct ScenarioOutcome: Sendable {
     /// and observations (scripted traffic); load scenarios' figures follow
     /// timing, so a comparison holds only their verdicts against each other.
     public var exact = true
+    /// Counters the traffic moves by an amount the scenario declares (its
+    /// expectation): the ones a rerun repeats. Others (a SYN-ACK retransmit
+    /// on a slow guest, delayed ACKs) follow timing, even in a scripted row.
+    public var exactCounters: Set<String> = []
     /// Readable reasons; empty means PASS.
     public var failures: [String] = []
     public var connections = 0

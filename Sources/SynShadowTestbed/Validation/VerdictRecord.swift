@@ -15,6 +15,9 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public var observations: [String: String]
     /// Whether the row's figures repeat on the same kernel (scripted traffic).
     public var exact: Bool
+    /// The counters whose deltas repeat on the same kernel (see
+    /// `ScenarioOutcome.exactCounters`), sorted.
+    public var exactCounters: [String]
     public var connections: Int
     public var events: Int
     public var milliseconds: Int
@@ -31,6 +34,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         counters = outcome.counterDeltas
         observations = outcome.observations
         exact = outcome.exact
+        exactCounters = outcome.exactCounters.sorted()
         connections = outcome.connections
         events = outcome.events
         milliseconds = outcome.milliseconds
@@ -49,6 +53,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         counters = [:]
         observations = [:]
         exact = true
+        exactCounters = []
         connections = 0
         events = 0
         milliseconds = 0
@@ -69,10 +74,13 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case type, scenario, tier, kernel, expected, observed, counters, observations, exact, connections, events
         case milliseconds, verdict, reasons
+        case exactCounters = "exact_counters"
     }
 
     /// Rows from an older binary (a guest's, a saved --json file) lack the
-    /// observations: they read as none, and as exact.
+    /// observations and do not say which figures repeat: they read as
+    /// measuring nothing and as inexact, so only their verdicts are compared
+    /// (a difference of timing must never pass for one of the kernel).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
@@ -83,7 +91,8 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         observed = try container.decode([String: Int].self, forKey: .observed)
         counters = try container.decode([String: Int64].self, forKey: .counters)
         observations = try container.decodeIfPresent([String: String].self, forKey: .observations) ?? [:]
-        exact = try container.decodeIfPresent(Bool.self, forKey: .exact) ?? true
+        exact = try container.decodeIfPresent(Bool.self, forKey: .exact) ?? false
+        exactCounters = try container.decodeIfPresent([String].self, forKey: .exactCounters) ?? []
         connections = try container.decode(Int.self, forKey: .connections)
         events = try container.decode(Int.self, forKey: .events)
         milliseconds = try container.decode(Int.self, forKey: .milliseconds)

@@ -43,7 +43,9 @@ struct ComparisonTable {
                 }
             }
         }
-        lines.append("≠ the kernels differ; ~ a load scenario's figures, which follow timing (only its verdict is compared)")
+        lines.append(
+            "≠ the kernels differ; ~ only figures that follow timing differ (a load scenario's, or a counter the"
+                + " scenario does not decide), never compared")
         lines.append("")
         lines += summary()
         return lines

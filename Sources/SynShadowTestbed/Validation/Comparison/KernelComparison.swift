@@ -144,7 +144,8 @@ public struct ComparisonRow: Sendable {
     public var cells: [VerdictRecord?]
 
     /// What differs between the kernels that ran this row. A load scenario's
-    /// figures follow timing, so only its verdict is held against another's.
+    /// figures follow timing, so only its verdict is held against another's;
+    /// a scripted row's counters only where the scenario decides them.
     public var differences: [BehaviourDifference] {
         let present = cells.compactMap { $0 }
         guard present.count > 1 else { return [] }
@@ -163,7 +164,9 @@ public struct ComparisonRow: Sendable {
             let predicted = present.allSatisfy { ($0.observed[id] ?? 0) == ($0.expected[id] ?? 0) }
             compare(id, predicted: predicted) { "×\($0.observed[id] ?? 0)" }
         }
-        let counters = Set(present.flatMap { $0.counters.keys }).intersection(VerdictRecord.passiveOpenCounters).sorted()
+        // Only counters every kernel's row says its traffic decides.
+        let counters = present.dropFirst().reduce(Set(present[0].exactCounters)) { $0.intersection($1.exactCounters) }
+            .sorted()
         for counter in counters {
             compare(counter.replacingOccurrences(of: "TcpExt", with: "")) { "+\($0.counters[counter] ?? 0)" }
         }

@@ -11,6 +11,7 @@ extension ScenarioOutcome {
         lostEvents: UInt64, lossDetail: String = ""
     ) {
         expectedFindings = expectation.findingIDs
+        exactCounters = Set(expectation.counters.keys).union(expectation.comparedCounters.map(\.rawValue))
         observedFindings = findings.countsByID
         for id in Set(expectedFindings.keys).union(observedFindings.keys).sorted() {
             let expected = expectedFindings[id] ?? 0
