@@ -24,6 +24,15 @@ struct GuestKernelTests {
             let records = rows.compactMap { $0.kernels[index] }
             let failures = records.filter(\.failed).map { "\($0.tier) \($0.scenario): \($0.reasons.joined(separator: "; "))" }
             #expect(failures.isEmpty, "\(kernel): \(failures)\n\(run.stderr.suffix(2000))")
+            // A kprobe program the kernel skips while another runs on its CPU
+            // (bpf_prog_active: a softirq's probe nested in a process-context
+            // one) loses events; that row cannot be judged, and says so. The
+            // other tiers guard recursion per program, and are covered.
+            let inconclusive = records.filter(\.inconclusive)
+            #expect(
+                inconclusive.allSatisfy { $0.tier == "kprobe" && $0.reasons.contains { $0.contains("events lost") } },
+                "\(kernel): inconclusive outside the kprobe tier: \(inconclusive.map { "\($0.tier) \($0.scenario): \($0.reasons)" })")
+            for row in inconclusive { print("guest \(kernel): inconclusive \(row.tier) \(row.scenario): \(row.reasons.first ?? "")") }
             let tiers = Set(records.filter { $0.verdict == "PASS" }.map(\.tier))
             #expect(tiers == ["fentry", "kprobe", "tracepoint"], "\(kernel) PASS rows by tier: \(records.map { "\($0.tier) \($0.scenario) \($0.verdict)" })")
             #expect(records.allSatisfy { $0.kernel.hasPrefix(kernel + ".") }, "ran on \(records.map(\.kernel))")

@@ -24,4 +24,35 @@ import Testing
         outcome.judge([mismatch], against: CleanLoad.expectation(connections: 10), lostEvents: 0)
         #expect(!outcome.passed)
     }
+
+    /// CI, 6.1 guest, kprobe tier: busy-server lost 6 events (the kernel
+    /// skipped cookie_v{4,6}_check's programs while another kprobe program
+    /// ran on that CPU) and the row said FAIL, which a comparison reads as
+    /// the kernel diverging. The oracle judged blind: inconclusive.
+    @Test func aRowThatLostEventsIsInconclusiveNotFailed() {
+        var outcome = ScenarioOutcome(scenario: "busy-server", tier: .kprobe)
+        outcome.counterDeltas = ["TcpPassiveOpens": 10]
+        outcome.judge([], against: CleanLoad.expectation(connections: 10), lostEvents: 6, lossDetail: "6 lost")
+        #expect(!outcome.passed && outcome.inconclusive)
+        let record = VerdictRecord(outcome, kernel: "6.1.0-57-amd64")
+        #expect(record.verdict == "INCONCLUSIVE" && !record.failed)
+        let comparison = KernelComparison(runs: [
+            KernelRun(label: "6.12", records: [VerdictRecord(passing(), kernel: "6.12")]),
+            KernelRun(label: "6.1", records: [record]),
+        ])
+        #expect(comparison.divergences.isEmpty)
+        #expect(comparison.differences.map(\.aspect) == ["verdict"])
+    }
+
+    @Test func aRowThatFailsWithoutLossStaysFailed() {
+        var outcome = ScenarioOutcome(scenario: "busy-server", tier: .kprobe)
+        outcome.judge([], against: CleanLoad.expectation(connections: 10), lostEvents: 0)
+        #expect(VerdictRecord(outcome, kernel: "6.1").verdict == "FAIL")
+    }
+
+    private func passing() -> ScenarioOutcome {
+        var outcome = ScenarioOutcome(scenario: "busy-server", tier: .kprobe)
+        outcome.exact = false
+        return outcome
+    }
 }

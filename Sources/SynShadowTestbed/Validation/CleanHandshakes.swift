@@ -22,7 +22,6 @@ public struct CleanHandshakes: Scenario {
         let started = monotonicNanoseconds()
         let sandbox = try NetworkNamespaceSandbox()
         let before = try sandbox.counters()
-        let lostBefore = context.lostEvents
         let kernelBefore = context.tracer.session.counters()
         let count = connectionsPerFamily
         let clientPorts: [(AddressFamily, UInt16)] = try sandbox.run {
@@ -79,10 +78,12 @@ public struct CleanHandshakes: Scenario {
         var traced: [String: Int] = [:]
         for (key, groups) in connections { traced["\(key.family.name):\(key.remotePort)", default: 0] += groups.count }
         outcome.require(made == traced, "traced connections differ from the connections made")
-        let lost = context.lostEvents - lostBefore
+        let kernelAfter = context.tracer.session.counters()
+        let lost = kernelAfter.unseenEvents &- kernelBefore.unseenEvents
+        outcome.lostEvents = lost
         outcome.require(
             lost == 0,
-            "\(lost) events lost: kernel side \(context.tracer.session.counters().lossDescription(since: kernelBefore))")
+            "\(lost) events lost: kernel side \(kernelAfter.lossDescription(since: kernelBefore))")
         let passiveOpens = outcome.counterDeltas["TcpPassiveOpens"] ?? 0
         let children = events.filter { $0.kind == .childCreated }.count
         outcome.require(

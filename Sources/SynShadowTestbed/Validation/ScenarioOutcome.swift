@@ -23,6 +23,10 @@ public struct ScenarioOutcome: Sendable {
     /// expectation): the ones a rerun repeats. Others (a SYN-ACK retransmit
     /// on a slow guest, delayed ACKs) follow timing, even in a scripted row.
     public var exactCounters: Set<String> = []
+    /// Events the kernel side meant to write that never reached the oracle
+    /// (ring full, runs the kernel skipped, unpaired steps): the oracle
+    /// judged blind, so a row that lost any is inconclusive, never a FAIL.
+    public var lostEvents: UInt64 = 0
     /// Readable reasons; empty means PASS.
     public var failures: [String] = []
     public var connections = 0
@@ -35,6 +39,10 @@ public struct ScenarioOutcome: Sendable {
     }
 
     public var passed: Bool { failures.isEmpty }
+
+    /// Not passed, with events lost: what the kernel did cannot be judged
+    /// (its other reasons may follow from the loss).
+    public var inconclusive: Bool { !passed && lostEvents > 0 }
 
     /// Records a failure unless `condition` holds.
     public mutating func require(_ condition: Bool, _ reason: @autoclosure () -> String) {

@@ -21,7 +21,8 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public var connections: Int
     public var events: Int
     public var milliseconds: Int
-    /// PASS, FAIL, or UNAVAILABLE (this kernel does not offer the tier).
+    /// PASS, FAIL, INCONCLUSIVE (events were lost: the oracle could not
+    /// judge), or UNAVAILABLE (this kernel does not offer the tier).
     public var verdict: String
     public var reasons: [String]
 
@@ -38,7 +39,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         connections = outcome.connections
         events = outcome.events
         milliseconds = outcome.milliseconds
-        verdict = outcome.passed ? "PASS" : "FAIL"
+        verdict = outcome.passed ? "PASS" : outcome.inconclusive ? "INCONCLUSIVE" : "FAIL"
         reasons = outcome.failures
     }
 
@@ -62,6 +63,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     }
 
     public var failed: Bool { verdict == "FAIL" }
+    public var inconclusive: Bool { verdict == "INCONCLUSIVE" }
 
     /// The counters a row shows and a comparison holds against another
     /// kernel's: the passive open's, the ones a patch there moves.

@@ -139,6 +139,15 @@ struct ValidateCommand: ParsableCommand {
         }
         Terminal.flush()
         if records.contains(where: \.failed) { throw ExitCode(1) }
+        let inconclusive = records.filter(\.inconclusive)
+        if !inconclusive.isEmpty {
+            // Not a failure of the kernel, and not a pass either: say which.
+            Terminal.note(
+                "\(inconclusive.count) row(s) inconclusive, events lost ("
+                    + inconclusive.map { "\($0.scenario) [\($0.tier)]" }.joined(separator: ", ")
+                    + "): rerun them with --scenario, or use a tier whose programs the kernel does not skip (fentry)")
+            throw ExitCode(1)
+        }
         if !records.contains(where: { $0.verdict == "PASS" }) {
             Terminal.note("error: no scenario ran on any tier: nothing was validated")
             throw ExitCode(1)

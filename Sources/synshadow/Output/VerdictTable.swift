@@ -19,7 +19,8 @@ struct VerdictTable {
         }
         let failed = records.filter(\.failed).count
         let passed = records.filter { $0.verdict == "PASS" }.count
-        lines.append("\(passed) passed, \(failed) failed")
+        let inconclusive = records.filter(\.inconclusive).count
+        lines.append("\(passed) passed, \(failed) failed" + (inconclusive > 0 ? ", \(inconclusive) inconclusive (events lost)" : ""))
         return lines
     }
 

@@ -21,7 +21,6 @@ final class ScenarioHarness {
     let sandbox: NetworkNamespaceSandbox
     var outcome: ScenarioOutcome
     private let before: NetstatSnapshot
-    private let lostBefore: UInt64
     private let kernelBefore: KernelCounters
     private let started = monotonicNanoseconds()
 
@@ -32,7 +31,6 @@ final class ScenarioHarness {
         sandbox = try NetworkNamespaceSandbox()
         for (name, value) in sysctls { try sandbox.setSysctl(name, value) }
         before = try sandbox.counters()
-        lostBefore = context.lostEvents
         kernelBefore = context.tracer.session.counters()
     }
 
@@ -64,9 +62,13 @@ final class ScenarioHarness {
         outcome.connections = connections
         outcome.events = events.count
         outcome.counterDeltas = after.delta(since: before)
+        // The kernel side's own count, not the consumer's: a loss before this
+        // scenario began may reach the consumer only at its first drain.
+        let kernelAfter = context.tracer.session.counters()
         outcome.judge(
-            findings, racedClaims: racedClaims, against: expectation, lostEvents: context.lostEvents - lostBefore,
-            lossDetail: context.tracer.session.counters().lossDescription(since: kernelBefore))
+            findings, racedClaims: racedClaims, against: expectation,
+            lostEvents: kernelAfter.unseenEvents &- kernelBefore.unseenEvents,
+            lossDetail: kernelAfter.lossDescription(since: kernelBefore))
         outcome.observations.merge(KernelBehaviour.firstDrops(in: findings)) { mine, _ in mine }
         return Observation(events: events, findings: findings)
     }

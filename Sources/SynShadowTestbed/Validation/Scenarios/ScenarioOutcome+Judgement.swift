@@ -45,6 +45,7 @@ extension ScenarioOutcome {
                 "\(counter.rawValue): kernel +\(moved), the model's findings claim \(claimed)"
                     + (raced > 0 ? " and \(raced) undecidable verdict(s) may have moved it" : ""))
         }
+        self.lostEvents = lostEvents
         require(lostEvents == 0, "\(lostEvents) events lost while the scenario ran" + (lossDetail.isEmpty ? "" : ": kernel side \(lossDetail)"))
     }
 }
