@@ -153,6 +153,20 @@ import Testing
         #expect(VerdictRecord.parse(line: "[  12.3] verdict") == nil)
     }
 
+    /// Seen on the acceptq-full-off-by-one mutant: accept-overflow-keep
+    /// could not run there (no SYN-ACK), so it expected and observed
+    /// nothing, and its missing findings read "as the scenario expects".
+    @Test func aRowThatCouldNotRunPredictsNothing() throws {
+        var broken = row("accept-overflow-keep", kernel: "mutant", verdict: "FAIL", observed: [:], expected: [:])
+        broken.reasons = ["could not run: no SYN-ACK for 10.77.0.4:40002 -> 10.77.0.1:34571"]
+        let comparison = KernelComparison(runs: [
+            KernelRun(label: "6.12", records: [row("accept-overflow-keep", kernel: "6.12", observed: ["syn-dropped-accept-queue-full": 1])]),
+            KernelRun(label: "mutant", records: [broken]),
+        ])
+        let finding = try #require(comparison.differences.first { $0.aspect == "syn-dropped-accept-queue-full" })
+        #expect(!finding.predicted)
+    }
+
     @Test func jsonEndsWithASummaryCIReads() throws {
         let comparison = KernelComparison(runs: [
             KernelRun(label: "6.12", records: [row("clean-load", kernel: "a")]),

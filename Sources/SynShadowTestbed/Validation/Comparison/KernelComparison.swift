@@ -161,7 +161,11 @@ public struct ComparisonRow: Sendable {
         guard present.allSatisfy(\.exact) else { return found }
         let findingIDs = Set(present.flatMap { Array($0.observed.keys) + Array($0.expected.keys) }).sorted()
         for id in findingIDs {
-            let predicted = present.allSatisfy { ($0.observed[id] ?? 0) == ($0.expected[id] ?? 0) }
+            // Said only where every kernel passed: a row that could not run
+            // expected nothing and observed nothing, which predicts nothing.
+            let predicted = present.allSatisfy {
+                $0.verdict == "PASS" && ($0.observed[id] ?? 0) == ($0.expected[id] ?? 0)
+            }
             compare(id, predicted: predicted) { "×\($0.observed[id] ?? 0)" }
         }
         // Only counters every kernel's row says its traffic decides.
