@@ -139,7 +139,7 @@ progress() {
     while IFS= read -r line; do
         printf '%s\n' "$line" >>"$logfile"
         if [[ $line =~ ^\ \ [A-Z][A-Z0-9_]*\ +(.*)$ ]]; then
-            steps=$((steps + 1)) last="${line#  }"
+            steps=$((steps + 1)) last="${line#  }" last="${last%%[[:space:]]*} ${BASH_REMATCH[1]}"
         fi
         if ((SECONDS >= next)); then
             log "... $((SECONDS - start)) s, $steps steps, last: ${last:-(none yet)}"
