@@ -67,6 +67,14 @@ struct FlowTable: ~Copyable {
         Int(truncatingIfNeeded: (UInt64(tag) &* 0x9E37_79B9_7F4A_7C15) >> bucketShift)
     }
 
+    /// `key`'s hash and slot in one step: what an event handler needs either
+    /// to follow the flow or, when it is unknown, to start one for it.
+    @inline(__always)
+    func lookUp(_ key: FlowKey) -> FlowLookup {
+        let hash = self.hash(key)
+        return FlowLookup(key: key, hash: hash, slot: find(key, hash: hash))
+    }
+
     func find(_ key: FlowKey, hash: UInt64) -> UInt32? {
         let tag = UInt32(truncatingIfNeeded: hash >> 32)
         let mask = bucketCount - 1

@@ -12,12 +12,16 @@ struct ListenerActivityTable: ~Copyable {
         /// The kernel's latest figures; `noFigure` until an event carried them.
         var kernelRequests: UInt32 = Counters.noFigure
         var kernelChildren: UInt32 = Counters.noFigure
-        var handshakeCount: UInt64 = 0
-        var handshakeSum: UInt64 = 0
-        var acceptWaitCount: UInt64 = 0
-        var acceptWaitSum: UInt64 = 0
+        var handshakeTime = DurationTally()
+        var acceptWait = DurationTally()
 
         static let noFigure = UInt32.max
+    }
+
+    /// How many durations were measured, and their sum (a histogram's count and sum).
+    struct DurationTally {
+        var count: UInt64 = 0
+        var sum: UInt64 = 0
     }
 
     private let kinds = FindingKind.allCases.count
@@ -89,23 +93,24 @@ struct ListenerActivityTable: ~Copyable {
     /// A child created; `duration` is SYN → child when the flow's SYN was seen.
     @inline(__always)
     func noteHandshake(_ slot: UInt32, duration: UInt64?) {
-        let entry = counters + Int(slot)
-        entry.pointee.handshakes &+= 1
+        (counters + Int(slot)).pointee.handshakes &+= 1
         guard let duration else { return }
-        entry.pointee.handshakeCount &+= 1
-        entry.pointee.handshakeSum &+= duration
-        histograms[Int(slot) * 2 * buckets + bucket(duration)] &+= 1
+        note(duration, in: &(counters + Int(slot)).pointee.handshakeTime, histogram: Int(slot) * 2)
     }
 
     /// A child accepted; `wait` is child → accept when its creation was seen.
     @inline(__always)
     func noteAccept(_ slot: UInt32, wait: UInt64?) {
-        let entry = counters + Int(slot)
-        entry.pointee.accepts &+= 1
+        (counters + Int(slot)).pointee.accepts &+= 1
         guard let wait else { return }
-        entry.pointee.acceptWaitCount &+= 1
-        entry.pointee.acceptWaitSum &+= wait
-        histograms[(Int(slot) * 2 + 1) * buckets + bucket(wait)] &+= 1
+        note(wait, in: &(counters + Int(slot)).pointee.acceptWait, histogram: Int(slot) * 2 + 1)
+    }
+
+    @inline(__always)
+    private func note(_ duration: UInt64, in tally: inout DurationTally, histogram: Int) {
+        tally.count &+= 1
+        tally.sum &+= duration
+        histograms[histogram * buckets + bucket(duration)] &+= 1
     }
 
     @inline(__always)
@@ -136,10 +141,10 @@ struct ListenerActivityTable: ~Copyable {
             syns: figures.syns, handshakes: figures.handshakes, accepts: figures.accepts, findings: byKind,
             handshakeTime: LatencyHistogram(
                 counts: Array(UnsafeBufferPointer(start: handshakeStart, count: buckets)),
-                count: figures.handshakeCount, sumNanoseconds: figures.handshakeSum),
+                count: figures.handshakeTime.count, sumNanoseconds: figures.handshakeTime.sum),
             acceptWait: LatencyHistogram(
                 counts: Array(UnsafeBufferPointer(start: acceptStart, count: buckets)),
-                count: figures.acceptWaitCount, sumNanoseconds: figures.acceptWaitSum))
+                count: figures.acceptWait.count, sumNanoseconds: figures.acceptWait.sum))
     }
 
     var allocatedBytes: Int {

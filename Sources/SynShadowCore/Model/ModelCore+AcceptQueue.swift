@@ -4,10 +4,8 @@
 extension ModelCore {
     mutating func onAccept(_ event: KernelEvent) {
         if let slot = listeners.slot(id: event.listener) { listener(slot).pointee.recentAccepts.note(event.timestamp, cpu: UInt16(truncatingIfNeeded: event.cpu)) }
-        let key = event.flow
-        let hash = flows.hash(key)
         guard let found = findChild(event) else {
-            acceptOfUnknownChild(event, key: key, hash: hash)
+            acceptOfUnknownChild(event, flows.lookUp(event.flow))
             return
         }
         let flow = flows.record(found)
@@ -21,30 +19,17 @@ extension ModelCore {
         case .accepted:
             if event.child == 0 || flow.pointee.identity == 0 || event.child == flow.pointee.identity {
                 let stepEvidence = flowEvidence(flow)
-                report(.doubleAccept, listener: listenerSlot, flow: key, flowIsOld: isOld(flow), evidence: {
+                report(.doubleAccept, listener: listenerSlot, flow: event.flow, flowIsOld: isOld(flow), evidence: {
                     [stepEvidence, Evidence(event)]
                 }) {
-                    "accept() returned the child of \(FlowSummary(key)) twice"
+                    "accept() returned the child of \(FlowSummary(event.flow)) twice"
                 }
             } else {
                 reportIllegal(found, event, "accept() returned an unknown child for an accepted flow")
             }
         case .ackReceived, .requestQueued, .resetPending, .requestCreated, .cookieSent, .cookieAck, .strayAck:
             // accept() reported before the child's creation: apply both.
-            switch flow.pointee.state {
-            case .resetPending:
-                resurrect(found)
-                makeChild(found, child: event.child, event)
-            case .requestCreated:
-                flow.pointee.flags.insert(.fastOpen)
-                makeChild(found, child: event.child, event)
-            case .cookieSent, .cookieAck:
-                cookieChild(found, event)
-            case .strayAck:
-                childWithoutRequest(found, event)
-            default:
-                makeChild(found, child: event.child, event)
-            }
+            makeChild(fromStepOf: found, event)
             flow.pointee.flags.insert(.awaitingChild)
             acceptChild(found, event)
         case .synReceived, .free:
@@ -58,14 +43,14 @@ extension ModelCore {
     /// callback another CPU has not reported yet (a syncookie child whose SYN
     /// the model did not see, say). Both are kept for the settle window; a
     /// creation callback in it settles the race (`creationAfterAccept`).
-    private mutating func acceptOfUnknownChild(_ event: KernelEvent, key: FlowKey, hash: UInt64) {
+    private mutating func acceptOfUnknownChild(_ event: KernelEvent, _ lookup: FlowLookup) {
         guard let listenerSlot = listenerSlot(for: event) else { return }
         let owner = listener(listenerSlot)
         let mayBeQueued = owner.pointee.unknownChildren > 0 || owner.pointee.isResyncing
-        guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else {
+        guard let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event) else {
             if !mayBeQueued {
-                report(.orphanEvent, listener: listenerSlot, flow: key, step: .accept, evidence: { [Evidence(event)] }) {
-                    "accept() returned a child for \(FlowSummary(key)) that the model never saw created"
+                report(.orphanEvent, listener: listenerSlot, flow: lookup.key, step: .accept, evidence: { [Evidence(event)] }) {
+                    "accept() returned a child for \(FlowSummary(lookup.key)) that the model never saw created"
                 }
             }
             observe(listenerSlot, event)

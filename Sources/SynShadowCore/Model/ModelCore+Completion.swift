@@ -9,10 +9,9 @@ extension ModelCore {
             onCookieCheckEntry(event)
             return
         }
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
-            ackForUnknownFlow(event, key: key, hash: hash)
+        let lookup = flows.lookUp(event.flow)
+        guard let found = lookup.slot else {
+            ackForUnknownFlow(event, lookup)
             return
         }
         let flow = flows.record(found)
@@ -41,7 +40,7 @@ extension ModelCore {
             ackForCookie(found, event)
         case .strayAck:
             decideStrayACK(found)
-            ackForUnknownFlow(event, key: key, hash: hash)
+            ackForUnknownFlow(event, lookup)
         case .synReceived where !observesFunctions:
             // Tracepoint tier: a cookie SYN has no event after it, so its
             // ACK can come before the settle window decides the SYN. An ACK
@@ -52,7 +51,7 @@ extension ModelCore {
             if flow.pointee.state == .cookieSent {
                 ackForCookie(found, event)
             } else {
-                ackForUnknownFlow(event, key: key, hash: hash)
+                ackForUnknownFlow(event, lookup)
             }
         case .ackReceived where !observesFunctions:
             // Tracepoint tier: another segment of the flow reached the
@@ -123,13 +122,13 @@ extension ModelCore {
         schedule(.settle, flow, slot: slot, due: event.timestamp &+ settleWait)
     }
 
-    private mutating func ackForUnknownFlow(_ event: KernelEvent, key: FlowKey, hash: UInt64) {
+    private mutating func ackForUnknownFlow(_ event: KernelEvent, _ lookup: FlowLookup) {
         guard let listenerSlot = listenerSlot(for: event) else { return }
         observe(listenerSlot, event)
         if !observesFunctions {
             // Tracepoint tier: any ACK reaching the listener is seen. A child
             // may follow (a cookie sent before tracing), or nothing (a stray).
-            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+            guard let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event) else { return }
             let flow = flows.record(slot)
             flow.pointee.state = .strayAck
             noteFigures(flow, event)
@@ -137,12 +136,12 @@ extension ModelCore {
             return
         }
         // Function tiers: tcp_check_req runs only for a request sock that exists.
-        guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+        guard let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event) else { return }
         let flow = flows.record(slot)
         flow.pointee.state = .requestQueued
         flow.pointee.identity = event.request
         if !claimUnknownRequest(flow) {
-            report(.orphanEvent, listener: listenerSlot, flow: key, step: .ack, evidence: { [Evidence(event)] }) {
+            report(.orphanEvent, listener: listenerSlot, flow: lookup.key, step: .ack, evidence: { [Evidence(event)] }) {
                 "tcp_check_req ran for a request sock the model never saw"
             }
             flow.pointee.epoch = 0
@@ -152,12 +151,7 @@ extension ModelCore {
     }
 
     mutating func onRST(_ event: KernelEvent) {
-        let key = event.flow
-        guard let found = flows.find(key, hash: flows.hash(key)) else {
-            tallies.unmatchedSegments &+= 1
-            if let listenerSlot = listeners.slot(id: event.listener) { observe(listenerSlot, event) }
-            return
-        }
+        guard let found = followedFlow(of: event) else { return }
         let flow = flows.record(found)
         observe(flow.pointee.listener, event)
         switch flow.pointee.state {
@@ -175,6 +169,15 @@ extension ModelCore {
         default:
             tallies.unmatchedSegments &+= 1
         }
+    }
+
+    /// The flow a segment's event names, or nil when the model does not follow
+    /// it: counted as unmatched, its listener's figures still read.
+    private mutating func followedFlow(of event: KernelEvent) -> UInt32? {
+        if let found = flows.lookUp(event.flow).slot { return found }
+        tallies.unmatchedSegments &+= 1
+        if let listenerSlot = listeners.slot(id: event.listener) { observe(listenerSlot, event) }
+        return nil
     }
 
     /// A RST-pending request showed life (an ACK, a retransmit, a child):
@@ -203,13 +206,8 @@ extension ModelCore {
     /// listener itself (bad ACK: the caller sends a RST).
     mutating func onCheckRequestDone(_ event: KernelEvent) {
         if event.flags.contains(.fastOpen) { return }
-        let key = event.flow
-        guard let found = flows.find(key, hash: flows.hash(key)) else {
-            // Its entry event already reported the gap (or was lost).
-            tallies.unmatchedSegments &+= 1
-            if let listenerSlot = listeners.slot(id: event.listener) { observe(listenerSlot, event) }
-            return
-        }
+        // An unfollowed flow: its entry event already reported the gap (or was lost).
+        guard let found = followedFlow(of: event) else { return }
         let flow = flows.record(found)
         let listenerSlot = flow.pointee.listener
         let result = UInt64(bitPattern: event.result)
@@ -315,10 +313,9 @@ extension ModelCore {
     }
 
     mutating func onChildCreated(_ event: KernelEvent) {
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
-            childForUnknownFlow(event, key: key, hash: hash)
+        let lookup = flows.lookUp(event.flow)
+        guard let found = lookup.slot else {
+            childForUnknownFlow(event, lookup)
             return
         }
         let flow = flows.record(found)
@@ -327,9 +324,8 @@ extension ModelCore {
         case .ackReceived:
             if !observesFunctions { noteSoftirqStep(from: flow.pointee.stepTime, to: event.timestamp) }
             makeChild(found, child: event.child, event)
-        case .resetPending:
-            resurrect(found)
-            makeChild(found, child: event.child, event)
+        case .resetPending, .cookieSent, .cookieAck, .strayAck:
+            makeChild(fromStepOf: found, event)
         case .requestQueued:
             reportIllegal(found, event, "child created without the handshake ACK")
             makeChild(found, child: event.child, event)
@@ -343,12 +339,7 @@ extension ModelCore {
             return
         case .synReceived:
             reportIllegal(found, event, "child created for a SYN without a request")
-            flow.pointee.flags.insert(.fastOpen)
-            makeChild(found, child: event.child, event)
-        case .cookieSent, .cookieAck:
-            cookieChild(found, event)
-        case .strayAck:
-            childWithoutRequest(found, event)
+            makeChild(fromStepOf: found, event)
         case .childQueued:
             if observesFunctions && !flow.pointee.flags.contains(.childEventSeen)
                 && (event.child == 0 || flow.pointee.identity == 0 || event.child == flow.pointee.identity)
@@ -373,6 +364,27 @@ extension ModelCore {
         observe(listenerSlot, event)
     }
 
+    /// A child for a flow that has not reached its child step yet, made
+    /// from whichever step it is at: a RST-pending request comes back to
+    /// life, a request or SYN without a handshake was Fast Open, a cookie or
+    /// a stray ACK makes its own kind of child.
+    mutating func makeChild(fromStepOf slot: UInt32, _ event: KernelEvent) {
+        switch flows.record(slot).pointee.state {
+        case .resetPending:
+            resurrect(slot)
+            makeChild(slot, child: event.child, event)
+        case .requestCreated, .synReceived:
+            flows.record(slot).pointee.flags.insert(.fastOpen)
+            makeChild(slot, child: event.child, event)
+        case .cookieSent, .cookieAck:
+            cookieChild(slot, event)
+        case .strayAck:
+            childWithoutRequest(slot, event)
+        default:
+            makeChild(slot, child: event.child, event)
+        }
+    }
+
     mutating func cookieChild(_ slot: UInt32, _ event: KernelEvent) {
         let flow = flows.record(slot)
         let key = flow.pointee.key
@@ -385,9 +397,9 @@ extension ModelCore {
         makeChild(slot, child: event.child, event)
     }
 
-    private mutating func childForUnknownFlow(_ event: KernelEvent, key: FlowKey, hash: UInt64) {
+    private mutating func childForUnknownFlow(_ event: KernelEvent, _ lookup: FlowLookup) {
         guard let listenerSlot = listenerSlot(for: event) else { return }
-        guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+        guard let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event) else { return }
         childWithoutRequest(slot, event)
         observe(listenerSlot, event)
     }

@@ -7,11 +7,10 @@
 /// invisible, and its three counters unclaimed.
 extension ModelCore {
     mutating func onCookieCheckEntry(_ event: KernelEvent) {
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
+        let lookup = flows.lookUp(event.flow)
+        guard let found = lookup.slot else {
             guard let listenerSlot = listenerSlot(for: event),
-                let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event)
+                let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event)
             else { return }
             observe(listenerSlot, event)
             let flow = flows.record(slot)

@@ -19,7 +19,7 @@ extension ModelCore {
     /// A new flow record for `key`, evicting or refusing per policy when full.
     /// `trusted: false` creates it already old: its history has a gap.
     mutating func createFlow(
-        _ key: FlowKey, hash: UInt64, listenerSlot: UInt32, event: KernelEvent, trusted: Bool = true
+        _ lookup: FlowLookup, listenerSlot: UInt32, event: KernelEvent, trusted: Bool = true
     ) -> UInt32? {
         if flows.isFull {
             switch configuration.evictionPolicy {
@@ -34,7 +34,7 @@ extension ModelCore {
         }
         guard
             let slot = flows.insert(
-                key, hash: hash, listener: listenerSlot, epoch: trusted ? epoch : 0, time: event.timestamp)
+                lookup.key, hash: lookup.hash, listener: listenerSlot, epoch: trusted ? epoch : 0, time: event.timestamp)
         else { return nil }
         listener(listenerSlot).pointee.flowCount += 1
         noteStep(flows.record(slot), event)
@@ -151,20 +151,23 @@ extension ModelCore {
     /// Names one of the listener's unknown requests: the flow takes it over
     /// (and its place in the count) instead of adding to it.
     mutating func claimUnknownRequest(_ flow: FlowPointer) -> Bool {
-        let owner = listener(flow.pointee.listener)
-        guard owner.pointee.unknownRequests > 0, !flow.pointee.flags.contains(.countsRequest) else { return false }
-        owner.pointee.unknownRequests -= 1
-        flow.pointee.flags.insert(.countsRequest)
-        if isFresh(flow, owner) { owner.pointee.freshRequests += 1 }
-        return true
+        claimUnknown(flow, from: \.unknownRequests, counting: .countsRequest, fresh: \.freshRequests)
     }
 
+    /// The same for one of the listener's unknown children.
     mutating func claimUnknownChild(_ flow: FlowPointer) -> Bool {
+        claimUnknown(flow, from: \.unknownChildren, counting: .countsChild, fresh: \.freshChildren)
+    }
+
+    private mutating func claimUnknown(
+        _ flow: FlowPointer, from unknown: WritableKeyPath<ListenerRecord, Int64>, counting flag: FlowFlags,
+        fresh: WritableKeyPath<ListenerRecord, Int64>
+    ) -> Bool {
         let owner = listener(flow.pointee.listener)
-        guard owner.pointee.unknownChildren > 0, !flow.pointee.flags.contains(.countsChild) else { return false }
-        owner.pointee.unknownChildren -= 1
-        flow.pointee.flags.insert(.countsChild)
-        if isFresh(flow, owner) { owner.pointee.freshChildren += 1 }
+        guard owner.pointee[keyPath: unknown] > 0, !flow.pointee.flags.contains(flag) else { return false }
+        owner.pointee[keyPath: unknown] -= 1
+        flow.pointee.flags.insert(flag)
+        if isFresh(flow, owner) { owner.pointee[keyPath: fresh] += 1 }
         return true
     }
 

@@ -4,9 +4,8 @@
 /// the SYN, so the outcome is read from what followed, never from a result.
 extension ModelCore {
     mutating func onSYN(_ event: KernelEvent) {
-        let key = event.flow
-        let hash = flows.hash(key)
-        let found = flows.find(key, hash: hash)
+        let lookup = flows.lookUp(event.flow)
+        let found = lookup.slot
         if event.hook == .checkRequestEntry {
             // Function tiers: a SYN for a queued request (the client resent
             // it); tcp_check_req resends the SYN-ACK.
@@ -22,7 +21,7 @@ extension ModelCore {
         activity.noteSYN(listenerSlot)
         observe(listenerSlot, event)
         guard let slot = found else {
-            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+            guard let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event) else { return }
             beginSYN(slot, event)
             return
         }
@@ -109,10 +108,9 @@ extension ModelCore {
     }
 
     mutating func onRequestCreated(_ event: KernelEvent) {
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
-            if let slot = adoptOrphanRequest(event, hash: hash, "request built (RWND_INIT) for a SYN the model never saw") {
+        let lookup = flows.lookUp(event.flow)
+        guard let found = lookup.slot else {
+            if let slot = adoptOrphanRequest(event, lookup, "request built (RWND_INIT) for a SYN the model never saw") {
                 beginRequest(slot, event)
             }
             return
@@ -152,14 +150,14 @@ extension ModelCore {
     /// then followed from here as an untrusted flow (nil: no listener known,
     /// or no room).
     private mutating func adoptOrphanRequest(
-        _ event: KernelEvent, hash: UInt64, _ explanation: @autoclosure () -> String
+        _ event: KernelEvent, _ lookup: FlowLookup, _ explanation: @autoclosure () -> String
     ) -> UInt32? {
         guard let listenerSlot = listenerSlot(for: event) else { return nil }
         observe(listenerSlot, event)
         report(.orphanEvent, listener: listenerSlot, flow: event.flow, step: .synAck, evidence: { [Evidence(event)] }) {
             explanation()
         }
-        return createFlow(event.flow, hash: hash, listenerSlot: listenerSlot, event: event, trusted: false)
+        return createFlow(lookup, listenerSlot: listenerSlot, event: event, trusted: false)
     }
 
     private mutating func beginRequest(_ slot: UInt32, _ event: KernelEvent) {
@@ -170,11 +168,10 @@ extension ModelCore {
     }
 
     mutating func onRequestQueued(_ event: KernelEvent) {
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
+        let lookup = flows.lookUp(event.flow)
+        guard let found = lookup.slot else {
             if let slot = adoptOrphanRequest(
-                event, hash: hash, "request hashed into the request queue for a SYN the model never saw")
+                event, lookup, "request hashed into the request queue for a SYN the model never saw")
             {
                 queueRequest(slot, event)
             }
@@ -217,18 +214,17 @@ extension ModelCore {
     }
 
     mutating func onRetransmit(_ event: KernelEvent) {
-        let key = event.flow
-        let hash = flows.hash(key)
-        guard let found = flows.find(key, hash: hash) else {
+        let lookup = flows.lookUp(event.flow)
+        guard let found = lookup.slot else {
             guard let listenerSlot = listenerSlot(for: event) else { return }
             let owner = listener(listenerSlot)
-            guard let slot = createFlow(key, hash: hash, listenerSlot: listenerSlot, event: event) else { return }
+            guard let slot = createFlow(lookup, listenerSlot: listenerSlot, event: event) else { return }
             let flow = flows.record(slot)
             flow.pointee.state = .requestQueued
             flow.pointee.identity = event.request
             if !claimUnknownRequest(flow) {
                 if !owner.pointee.isResyncing {
-                    report(.orphanEvent, listener: listenerSlot, flow: key, step: .synAck, evidence: { [Evidence(event)] }) {
+                    report(.orphanEvent, listener: listenerSlot, flow: lookup.key, step: .synAck, evidence: { [Evidence(event)] }) {
                         "SYN-ACK retransmitted for a request the model never saw"
                     }
                 }

@@ -145,9 +145,9 @@ extension ModelCore {
     /// the model already follows that 4-tuple (the live events came first)
     /// or has no room.
     private mutating func snapshotFlow(_ event: KernelEvent, listenerSlot: UInt32) -> UInt32? {
-        let hash = flows.hash(event.flow)
-        guard flows.find(event.flow, hash: hash) == nil else { return nil }
-        return createFlow(event.flow, hash: hash, listenerSlot: listenerSlot, event: event)
+        let lookup = flows.lookUp(event.flow)
+        guard lookup.slot == nil else { return nil }
+        return createFlow(lookup, listenerSlot: listenerSlot, event: event)
     }
 
     mutating func onSnapshotRequest(_ event: KernelEvent) {
