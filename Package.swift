@@ -10,6 +10,12 @@
 // what `validate` and the tests drive the kernel with).
 import PackageDescription
 
+// SYNSHADOW_STATIC_LINK=1 (scripts/package/build-static.sh): libbpf, libelf
+// and zlib linked from Debian's static archives, so a release binary needs
+// only the C library.
+let linksStatically = Context.environment["SYNSHADOW_STATIC_LINK"] == "1"
+let bpfLibraries = ["bpf", "elf", "z"].map { LinkerSetting.linkedLibrary(linksStatically ? ":lib\($0).a" : $0) }
+
 let package = Package(
     name: "SynShadow",
     products: [
@@ -25,16 +31,17 @@ let package = Package(
         // libbpf from the system (Debian: libbpf-dev), found through pkg-config.
         .systemLibrary(
             name: "CLibBPF",
-            pkgConfig: "libbpf",
+            pkgConfig: linksStatically ? nil : "libbpf",
             providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
         ),
         // The thin C loader over libbpf.
         .target(
             name: "CSynShadowLoader",
             dependencies: ["SynShadowABI", "CLibBPF"],
-            linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z")]
+            linkerSettings: bpfLibraries
         ),
-        // Linux calls Glibc's module map leaves out (namespaces).
+        // Linux calls Glibc's module map leaves out (namespaces), and https
+        // through libcurl opened at run time.
         .target(name: "CSynShadowSystem"),
         // The compiled BPF object, built from bpf/ by the plugin at `swift build` time.
         .target(
@@ -59,9 +66,10 @@ let package = Package(
         ),
         // The figures out of the process: the Prometheus endpoint (its own
         // small HTTP/1.1 server on POSIX sockets) and OTLP/HTTP export (protobuf
-        // written directly; https through the toolchain's FoundationNetworking).
+        // written directly; https through the system's libcurl, loaded at run
+        // time, so a static release binary still links only the C library).
         // No package dependency: the model's exact snapshot needs no metrics library.
-        .target(name: "SynShadowMetrics", dependencies: ["SynShadowCore"]),
+        .target(name: "SynShadowMetrics", dependencies: ["SynShadowCore", "CSynShadowSystem"]),
         .executableTarget(
             name: "synshadow",
             dependencies: [

@@ -1,66 +1,38 @@
-import Dispatch
+import CSynShadowSystem
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Synchronization
 
-/// One OTLP/HTTP POST over https, through the toolchain's own
-/// FoundationNetworking (libcurl and the system's CA store): TLS without a
-/// TLS stack in the package graph. One session for the process, never torn
-/// down; the wait is bounded by the deadline whatever the session does.
+/// One OTLP/HTTP POST over https, through the system's libcurl loaded at run
+/// time (`ss_https_post`): TLS without a TLS stack in the package graph or in
+/// the binary's links, so a release binary needs only the C library and
+/// https works wherever libcurl4 is installed. `OTEL_EXPORTER_OTLP_CERTIFICATE`
+/// names a CA file to trust instead of the system's (OpenTelemetry's variable).
 enum TLSPost {
-    private static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        return URLSession(configuration: configuration)
-    }()
-
     static func post(to url: URL, body: [UInt8], headers: [(String, String)], seconds: Double) throws(OTLPPostFailure) {
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: max(seconds, 0.1))
-        request.httpMethod = "POST"
-        request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
-        request.setValue("synshadow", forHTTPHeaderField: "User-Agent")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(body)
-        let outcome = Mutex<Result<Int, OTLPPostFailure>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: request) { _, response, error in
-            let result: Result<Int, OTLPPostFailure> =
-                if let error {
-                    .failure(OTLPPostFailure(reason: describe(error)))
-                } else if let response = response as? HTTPURLResponse {
-                    .success(response.statusCode)
-                } else {
-                    .failure(OTLPPostFailure(reason: "no HTTP answer"))
-                }
-            outcome.withLock { $0 = result }
-            done.signal()
+        let lines = [("Content-Type", "application/x-protobuf")] + headers
+        let headerLines = lines.map { "\($0.0): \($0.1)" }
+        let caFile = ProcessInfo.processInfo.environment["OTEL_EXPORTER_OTLP_CERTIFICATE"].flatMap { $0.isEmpty ? nil : $0 }
+        var reason = [CChar](repeating: 0, count: 512)
+        let timeout = Int(max(seconds, 0.1) * 1000)
+        let status = withCStrings(headerLines) { headerPointers in
+            body.withUnsafeBytes { bytes in
+                ss_https_post(
+                    url.absoluteString, bytes.baseAddress, bytes.count, headerPointers, headerLines.count, timeout,
+                    caFile, &reason, reason.count)
+            }
         }
-        task.resume()
-        guard done.wait(timeout: .now() + max(seconds, 0.1) + 0.5) == .success else {
-            task.cancel()
-            throw OTLPPostFailure(reason: "no answer within the timeout")
+        if status == 0 {
+            throw OTLPPostFailure(reason: String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        switch outcome.withLock({ $0 }) {
-        case .success(let status) where (200..<300).contains(status): return
-        case .success(let status): throw OTLPPostFailure(reason: "the collector answered HTTP \(status)")
-        case .failure(let failure): throw failure
-        case nil: throw OTLPPostFailure(reason: "no answer")
-        }
+        guard (200..<300).contains(status) else { throw OTLPPostFailure(reason: "the collector answered HTTP \(status)") }
     }
 
-    private static func describe(_ error: any Error) -> String {
-        guard let error = error as? URLError else { return "\(error)" }
-        switch error.code {
-        case .timedOut: return "no answer within the timeout"
-        case .cannotConnectToHost: return "connection refused"
-        case .cannotFindHost, .dnsLookupFailed: return "cannot resolve the host"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-            return "TLS failed (URLError \(error.code.rawValue)): is it https, with a certificate this host trusts?"
-        default: return "URLError \(error.code.rawValue): \(error.localizedDescription)"
-        }
+    /// `strings` as a C array of C strings, alive for `body`.
+    private static func withCStrings<Result>(
+        _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result
+    ) -> Result {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer<CChar>($0) }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
