@@ -8,7 +8,7 @@
 /// - queue comparison and re-synchronisation: ModelCore+Queues;
 /// - loss and eviction: ModelCore+Uncertainty; timers: ModelCore+Deadlines.
 struct ModelCore: ~Copyable {
-    let configuration: ModelConfiguration
+    var configuration: ModelConfiguration
     let observesFunctions: Bool
     private let hookMask: UInt32
     let maximumRequestLifetime: UInt64

@@ -13,6 +13,18 @@ public final class ShadowModel {
 
     public var configuration: ModelConfiguration { core.configuration }
 
+    /// Counts a finding made beside the model (`counter-mismatch`, from the
+    /// counters cross-check) in `statistics`, as its own findings are.
+    public func countFinding(madeBeside kind: FindingKind) {
+        core.tallies.findings[Int(kind.rawValue)] &+= 1
+    }
+
+    /// Changes the accept() threshold for children accepted from now on
+    /// (`synshadow service` applies a reloaded configuration without a new model).
+    public func setAcceptLatencyThreshold(_ nanoseconds: UInt64) {
+        core.configuration.acceptLatencyThreshold = nanoseconds
+    }
+
     /// Consumes one event.
     public func process(_ event: KernelEvent) {
         core.process(event)

@@ -89,6 +89,7 @@ public final class ModelDriver: EventConsumer {
     /// the same stream and count as the model's own.
     public func publish(_ findings: [Finding]) {
         guard !findings.isEmpty else { return }
+        for finding in findings { model.countFinding(madeBeside: finding.kind) }
         findingCount += findings.count
         onFindings(findings)
     }
