@@ -11,8 +11,11 @@ import Synchronization
 /// the same orderly way.
 public enum SignalTrap {
     private static let requested = Atomic<Int32>(0)
+    private static let hangUps = Atomic<Int32>(0)
 
-    public static func install() {
+    /// `reloadingOnHangUp` (`synshadow service`): SIGHUP asks for a reload
+    /// (`takeHangUp()`) instead of a stop.
+    public static func install(reloadingOnHangUp: Bool = false) {
         let handler: @convention(c) (Int32) -> Void = { signal in
             if SignalTrap.requested.exchange(signal, ordering: .relaxed) != 0 {
                 _exit(128 + signal)
@@ -23,6 +26,10 @@ public enum SignalTrap {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0  // no SA_RESTART: a blocking poll returns EINTR at once
         for signal in stopSignals { sigaction(signal, &action, nil) }
+        if reloadingOnHangUp {
+            action.__sigaction_handler.sa_handler = { _ in SignalTrap.hangUps.add(1, ordering: .relaxed) }
+            sigaction(SIGHUP, &action, nil)
+        }
         signal(SIGPIPE, SIG_IGN)
         // A parent may hand us these signals blocked (some process launchers do).
         var unblock = sigset_t()
@@ -54,6 +61,11 @@ public enum SignalTrap {
     /// Signals that end a run in order (SIGQUIT too: its default, a core
     /// dump and a backtrace, would leave probes attached for seconds).
     public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    /// Whether SIGHUP arrived since the last call (with `reloadingOnHangUp`).
+    public static func takeHangUp() -> Bool {
+        hangUps.exchange(0, ordering: .relaxed) != 0
+    }
 
     /// The signal that asked to stop, or nil.
     public static var stopSignal: Int32? {

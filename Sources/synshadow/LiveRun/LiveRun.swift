@@ -23,13 +23,19 @@ struct LiveRun {
     /// `--counters`: seconds between cross-checks with the namespace's counters.
     var countersInterval: Double?
     var countersFault: CounterFault?
+    /// `service`: findings go to the journal, one entry each with their
+    /// fields (when its socket answers; printed otherwise).
+    var findingsToJournal = false
+    /// `service`: what SIGHUP does while tracing; nil: it stops the run.
+    var onHangUp: ((LiveRunControls) -> HangUpAnswer)? = nil
 
-    func run() throws {
-        SignalTrap.install()
+    @discardableResult
+    func run() throws -> LiveRunEnd {
+        SignalTrap.install(reloadingOnHangUp: onHangUp != nil)
         // Before any BPF is loaded: a port in use fails fast.
-        let exporter = try metrics?.makeExporter()
+        let exporters = ExporterSlot(try metrics?.makeExporter())
         var finalSnapshot: MetricsSnapshot?
-        defer { exporter?.finish(final: finalSnapshot) }
+        defer { exporters.current?.finish(final: finalSnapshot) }
         let tracer = try CommandFailure.reported(verbose: tracing.verbose) {
             var configuration = try tracing.tracerConfiguration()
             configuration.ringBytes = ringMegabytes << 20
@@ -67,6 +73,10 @@ struct LiveRun {
         let events = EventFormatter(
             origin: tracer.origin, dropReasons: dropReasons, cgroupOfProcess: { cgroups.path(ofProcess: $0) })
         let findings = FindingFormatter(origin: tracer.origin)
+        let journal = findingsToJournal ? JournalWriter(origin: tracer.origin) : nil
+        if findingsToJournal && journal == nil {
+            Terminal.note("journal: \(JournalWriter.socketPath) does not answer; findings are printed, one per line")
+        }
         let (json, showEvents, showFindings, observer) = (self.json, self.showEvents, self.showFindings, self.observer)
         // Standard output never holds the drain back: a slow reader sheds lines, not kernel events.
         let output = OutputQueue()
@@ -88,9 +98,11 @@ struct LiveRun {
             onFindings: { batch in
                 let batch = cgroups.attribute(batch)
                 observer?.noteFindings(batch)
-                exporter?.log(batch)
+                exporters.current?.log(batch)
                 guard showFindings else { return }
-                for finding in batch { output.appendLine(json ? findings.jsonLine(finding) : findings.humanLine(finding)) }
+                for finding in batch where journal?.write(finding) != true {
+                    output.appendLine(json ? findings.jsonLine(finding) : findings.humanLine(finding))
+                }
             },
             onLoss: { count, total, time in
                 guard showFindings else { return }
@@ -122,9 +134,15 @@ struct LiveRun {
         let deadline = duration.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
         let release = kernelRelease()
         let snapshot = { MetricsSnapshot(driver.model, tier: tracer.tier, kernelRelease: release) }
+        let controls = LiveRunControls(model: driver.model, exporters: exporters, snapshot: snapshot)
+        var end = LiveRunEnd.stopped
         DrainPriority.raiseCurrentThread()
         try tracer.run(into: driver) {
-            exporter?.offer(now: monotonicNanoseconds(), snapshot: snapshot)
+            if let onHangUp, SignalTrap.takeHangUp(), onHangUp(controls) == .restart {
+                end = .restartRequested
+                return true
+            }
+            exporters.current?.offer(now: monotonicNanoseconds(), snapshot: snapshot)
             if watching, let watch {
                 do {
                     if let reading = try watch.poll() {
@@ -159,7 +177,7 @@ struct LiveRun {
                     "skipped_runs": counters.skippedRuns,
                 ]))
         closingCounters()
-        if exporter != nil { finalSnapshot = snapshot() }
+        if exporters.current != nil { finalSnapshot = snapshot() }
         // The summary waits at most two seconds for a slow reader.
         let written = output.finish(within: 2)
         Terminal.note(
@@ -174,6 +192,7 @@ struct LiveRun {
                     + "(the model saw every event: findings and counts are complete)")
         }
         if output.isBroken { Terminal.note("output: standard output was closed; tracing stopped") }
+        return end
     }
 
     /// Says once what the cross-check compares and what it cannot assert.
