@@ -2,13 +2,15 @@
 # Installs, when missing, what SynShadow needs on a Debian machine, and
 # mounts tracefs. Sourced by demo.sh and test.sh; safe to run again.
 #   scripts/setup.sh            build + run needs (libbpf, libelf, zlib, pkg-config)
-#   scripts/setup.sh test       plus what the tests drive (qemu, busybox, iproute2, tmux, and a real
+#   scripts/setup.sh test       plus what the tests drive (qemu, busybox, iproute2, tmux, journald,
+#                               lintian and debootstrap for the package, and a real
 #                               server and load generator: nginx-light, wrk)
 set -euo pipefail
 
 packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config)
 if [[ ${1:-} == test ]]; then
-    packages+=(iproute2 qemu-system-x86 busybox-static cpio xz-utils tmux kmod nginx-light wrk procps)
+    packages+=(iproute2 qemu-system-x86 busybox-static cpio xz-utils tmux kmod nginx-light wrk procps
+        systemd curl binutils lintian debootstrap)
 fi
 
 as_root=()
