@@ -58,6 +58,37 @@ public final class ShadowModel {
         core.listenerActivity()
     }
 
+    /// Whether the model notes which listeners' figures change, for
+    /// `takeListenerChanges` (off by default: a live run does not pay for it).
+    /// Set it before the first event.
+    public var tracksListenerChanges: Bool {
+        get { core.activity.tracksChanges }
+        set { core.activity.tracksChanges = newValue }
+    }
+
+    /// With `tracksListenerChanges`: every listener whose figures changed
+    /// since the last call (each once, with its figures now), after the
+    /// listeners the model forgot meanwhile. Read it after each event to see
+    /// every step of every queue (`Replay.run`'s observer does).
+    public func takeListenerChanges(_ body: (ListenerChange) -> Void) {
+        core.takeListenerChanges(body)
+    }
+
+    /// What the listener in `slot` has been doing (a closed listener the
+    /// model freed answers until its slot is reused); nil for a slot that
+    /// never held one.
+    public func listenerActivity(slot: UInt32) -> ListenerActivity? {
+        guard core.listeners.hasHeld(slot) else { return nil }
+        return core.activity(of: slot)
+    }
+
+    /// Findings of one kind decided for the listener in `slot` (reported,
+    /// withheld or over the limit); 0 for a slot that never held one.
+    public func findingCount(slot: UInt32, kind: FindingKind) -> UInt64 {
+        guard core.listeners.hasHeld(slot) else { return 0 }
+        return core.activity.findingCount(slot, kind)
+    }
+
     /// Starts (or restarts) counting, for namespace `netns`, what the kernel's
     /// counters should do from event time `cut` on (`trace --counters`).
     /// `eventSkew` is how far a step's record may be from its counter increment.
