@@ -189,13 +189,12 @@ struct ModelCore: ~Copyable {
 
     /// Hands over what changed among the listeners since the last call:
     /// forgotten listeners first, then the figures of each changed one.
-    mutating func takeListenerChanges(_ body: (ListenerChange) -> Void) {
+    mutating func takeListenerChanges(into changes: inout [ListenerChange]) {
         if !forgottenListeners.isEmpty {
-            let forgotten = forgottenListeners
+            for (figures, activity) in forgottenListeners { changes.append(.forgotten(figures, activity)) }
             forgottenListeners.removeAll()
-            for (figures, activity) in forgotten { body(.forgotten(figures, activity)) }
         }
-        activity.takeChanges { slot in body(.changed(figures(of: slot))) }
+        activity.takeChanges { slot in changes.append(.changed(figures(of: slot))) }
     }
 
     var statistics: ModelStatistics {

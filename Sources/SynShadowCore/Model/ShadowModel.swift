@@ -6,6 +6,8 @@
 /// Not thread-safe: drive one model from one task or thread.
 public final class ShadowModel {
     private var core: ModelCore
+    /// `takeListenerChanges`'s buffer, kept between calls.
+    private var changes: [ListenerChange] = []
 
     public init(configuration: ModelConfiguration) {
         core = ModelCore(configuration: configuration)
@@ -71,7 +73,15 @@ public final class ShadowModel {
     /// listeners the model forgot meanwhile. Read it after each event to see
     /// every step of every queue (`Replay.run`'s observer does).
     public func takeListenerChanges(_ body: (ListenerChange) -> Void) {
-        core.takeListenerChanges(body)
+        // Taken out first: `body` may read the model (findingCount, listenerActivity).
+        core.takeListenerChanges(into: &changes)
+        guard !changes.isEmpty else { return }
+        var index = 0
+        while index < changes.count {
+            body(changes[index])
+            index += 1
+        }
+        changes.removeAll(keepingCapacity: true)
     }
 
     /// What the listener in `slot` has been doing (a closed listener the

@@ -61,6 +61,7 @@ public enum Replay {
         feed.finish()
         observer?.replayAdvanced(to: model.now, model: model)
         collect()
+        observer?.replayFinished(model: model)
         return ReplayResult(
             header: reader.header, summary: reader.summary, events: events, findings: findings,
             statistics: model.statistics, ordering: feed.statistics, listeners: model.listenerActivity())
@@ -83,6 +84,9 @@ public protocol ReplayObserver: AnyObject {
     func replayAdvanced(to time: UInt64, model: ShadowModel)
     /// Findings as the model released them.
     func replayReleased(_ findings: [Finding])
+    /// The stream is over, every decision taken and every finding released:
+    /// the model's last state.
+    func replayFinished(model: ShadowModel)
 }
 
 extension ReplayObserver {
@@ -91,6 +95,7 @@ extension ReplayObserver {
     public func replayLost(_ count: UInt64, at time: UInt64) {}
     public func replayAdvanced(to time: UInt64, model: ShadowModel) {}
     public func replayReleased(_ findings: [Finding]) {}
+    public func replayFinished(model: ShadowModel) {}
 }
 
 /// What a replay found.
