@@ -7,7 +7,8 @@
 //   model, findings) -> synshadow and SynShadowMetrics (outputs).
 // Modules, one job each: SynShadowCore (pure) <- SynShadowTracer (the live
 // tracer) <- SynShadowTestbed (scripted peer, scenarios, load, fixtures:
-// what `validate` and the tests drive the kernel with).
+// what `validate` and the tests drive the kernel with); SynShadowMetrics and
+// SynShadowReport read the model's figures out (metrics, the incident page).
 import PackageDescription
 
 let package = Package(
@@ -62,6 +63,10 @@ let package = Package(
         // written directly; https through the toolchain's FoundationNetworking).
         // No package dependency: the model's exact snapshot needs no metrics library.
         .target(name: "SynShadowMetrics", dependencies: ["SynShadowCore"]),
+        // `synshadow report`: a recorded trace as one self-contained HTML page
+        // (inline SVG, one small inline script), drawn from one replay with
+        // memory bounded by the listeners, never by the events. Pure, like Core.
+        .target(name: "SynShadowReport", dependencies: ["SynShadowCore"]),
         .executableTarget(
             name: "synshadow",
             dependencies: [
@@ -69,6 +74,7 @@ let package = Package(
                 "SynShadowTracer",
                 "SynShadowTestbed",
                 "SynShadowMetrics",
+                "SynShadowReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,6 +113,13 @@ let package = Package(
         .testTarget(
             name: "SynShadowMetricsTests",
             dependencies: ["SynShadowCore", "SynShadowMetrics"]
+        ),
+        // The incident report against real recorded traces (Fixtures/, read
+        // through #filePath), without the kernel.
+        .testTarget(
+            name: "SynShadowReportTests",
+            dependencies: ["SynShadowCore", "SynShadowReport"],
+            exclude: ["Fixtures"]
         ),
     ]
 )
