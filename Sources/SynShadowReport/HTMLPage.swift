@@ -209,7 +209,7 @@ struct HTMLPage {
         .frame{fill:none;stroke:#bbb}.grid path{stroke:#eee}.hgrid{stroke:#eee}.tick text,text.tick{font-size:10px;\
         fill:#666}.panel{font-weight:600;font-size:12px}.unit{fill:#777}.band{fill:#1f77b4;fill-opacity:.22}\
         .model{fill:none;stroke:#1f77b4;stroke-width:1.6}.kernel{fill:none;stroke:#ff7f0e;stroke-width:2.2;\
-        stroke-dasharray:5 3;stroke-opacity:.9}.full{fill:none;stroke:#d62728;stroke-width:1.4;stroke-dasharray:7 4}\
+        stroke-dasharray:5 3;stroke-opacity:.9}.full{fill:none;stroke:#d62728;stroke-width:1.4;stroke-dasharray:7 4}.fullzone{fill:#d62728;fill-opacity:.07}\
         .dropstrip{fill:#d62728}.loss{fill:#8c564b}.rate{fill:none;stroke-width:1.3}.bars{fill-opacity:.55}\
         .laneback{fill:#f5f5f5}.lanelabel{text-anchor:end}.counts path{fill-opacity:.4}.marker{stroke:#fff;\
         stroke-width:.8}.marker.error{fill:#d62728}.marker.warning{fill:#e69500}.marker.info{fill:#4c78a8}\

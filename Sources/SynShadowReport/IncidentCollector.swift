@@ -31,14 +31,15 @@ final class IncidentCollector: ReplayObserver {
         model.tracksListenerChanges = true
     }
 
+    /// Changes are placed at the model's time (the latest timestamp it has
+    /// seen): a finding's count then lands where its timestamp says.
     func replayProcessed(_ event: KernelEvent, model: ShadowModel) {
-        let bucket = bucket(of: event.timestamp)
-        events.add(1, at: bucket)
-        takeChanges(model, at: event.timestamp, bucket: bucket)
+        events.add(1, at: bucket(of: event.timestamp))
+        takeChanges(model, at: model.now, bucket: bucket(of: model.now))
     }
 
     func replayAdvanced(to time: UInt64, model: ShadowModel) {
-        takeChanges(model, at: time, bucket: bucket(of: time))
+        takeChanges(model, at: model.now, bucket: bucket(of: model.now))
     }
 
     func replayLost(_ count: UInt64, at time: UInt64) {
@@ -47,15 +48,17 @@ final class IncidentCollector: ReplayObserver {
 
     func replayReleased(_ findings: [Finding]) {
         for finding in findings {
-            // Markers keep their own time; the axis must still reach it.
-            _ = bucket(of: finding.timestamp)
+            // The axis reaches the later of the two first: neither bucket moves after.
+            _ = bucket(of: max(finding.timestamp, finding.happened))
+            let decided = bucket(of: finding.timestamp)
+            let happened = bucket(of: finding.happened)
             if let listener = finding.listener, let track = track(for: listener, at: finding.timestamp) {
-                track.noteReported(finding, markerLimit: options.markersPerKind)
+                track.noteReported(finding, decided: decided, happened: happened, markerLimit: options.markersPerKind)
                 continue
             }
             let index = Int(finding.kind.rawValue)
             globalReported[index] += 1
-            globalFindings[finding.kind.rawValue, default: CountSeries()].add(1, at: bucket(of: finding.timestamp))
+            globalFindings[finding.kind.rawValue, default: CountSeries()].add(1, at: happened)
             if globalMarkersByKind[index] < options.markersPerKind {
                 globalMarkersByKind[index] += 1
                 globalMarkers.append(FindingMarker(finding))

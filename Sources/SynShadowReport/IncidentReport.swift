@@ -38,14 +38,21 @@ public struct IncidentReport: Sendable {
         _ reader: TraceFileReader, options: Options = Options(), adjust: (inout ModelConfiguration) -> Void = { _ in },
         onEvent: ((KernelEvent) -> Void)? = nil
     ) throws(TraceFileError) -> IncidentReport {
-        let header = reader.header
-        let collector = IncidentCollector(origin: header.clockOrigin.monotonicNanoseconds, options: options)
+        let (collector, replay, buckets) = try collect(reader, options: options, adjust: adjust, onEvent: onEvent)
+        let (figures, tracks) = Self.figures(collector: collector, replay: replay, buckets: buckets)
+        let page = HTMLPage(figures: figures, tracks: tracks, collector: collector, buckets: buckets, options: options)
+        return IncidentReport(html: page.html, figures: figures, replay: replay)
+    }
+
+    /// The replay with the collector following it: what the page is drawn from.
+    static func collect(
+        _ reader: TraceFileReader, options: Options, adjust: (inout ModelConfiguration) -> Void = { _ in },
+        onEvent: ((KernelEvent) -> Void)? = nil
+    ) throws(TraceFileError) -> (IncidentCollector, ReplayResult, buckets: Int) {
+        let collector = IncidentCollector(origin: reader.header.clockOrigin.monotonicNanoseconds, options: options)
         let finisher = Finisher(collector: collector, summaryEnd: { reader.summary?.endMonotonicNanoseconds })
         let replay = try Replay.run(reader, adjust: adjust, onEvent: onEvent, observer: finisher)
-        let (figures, tracks) = Self.figures(collector: collector, replay: replay, buckets: finisher.buckets)
-        let page = HTMLPage(
-            figures: figures, tracks: tracks, collector: collector, buckets: finisher.buckets, options: options)
-        return IncidentReport(html: page.html, figures: figures, replay: replay)
+        return (collector, replay, finisher.buckets)
     }
 
     /// Passes the replay on to the collector and closes it with the model's last state.

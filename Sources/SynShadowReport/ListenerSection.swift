@@ -94,8 +94,11 @@ struct ListenerSection {
             let full = chart.stepPath(count: count, panel: accept) { bucket in
                 bucket >= first && bucket < track.backlog.count ? Double(track.backlog.last[bucket]) + 1 : nil
             }
-            svg += "<path class=\"full\" d=\"\(full)\"><title>full: more than the backlog "
+            // The zone at and above it is shaded: a queue along its floor is full.
+            let zone = full + "V" + HTMLText.coordinate(accept.top) + "H" + HTMLText.coordinate(chart.x(first)) + "Z"
+            svg += "<path class=\"fullzone\" d=\"\(zone)\"><title>full: more than the backlog "
                 + "(\(report.backlog ?? 0)) children queued; the next SYN or handshake ACK is dropped</title></path>"
+            svg += "<path class=\"full\" d=\"\(full)\"/>"
         }
         svg += series(track.acceptModel, kernel: track.acceptKernel, panel: accept, name: "accept queue")
         for run in TimelineChart.runs(track.drops, count: count) {

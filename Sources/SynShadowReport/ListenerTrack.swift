@@ -70,10 +70,17 @@ final class ListenerTrack {
         figures = new
     }
 
-    /// A finding the model released about this listener.
-    func noteReported(_ finding: Finding, markerLimit: Int) {
+    /// A finding the model released about this listener. It was counted in
+    /// the bucket where the model decided it (`decided`, its timestamp); it
+    /// moves to the bucket of the step it is about (`happened`, its last
+    /// evidence: a dropped SYN when it arrived, not a settle window later).
+    /// Findings never released (withheld, past the reporting limit) stay
+    /// where they were decided.
+    func noteReported(_ finding: Finding, decided: Int, happened: Int, markerLimit: Int) {
         let index = Int(finding.kind.rawValue)
         reportedCounts[index] += 1
+        findingsByKind[finding.kind.rawValue]?.move(1, from: decided, to: happened)
+        if finding.kind.isDrop { drops.move(1, from: decided, to: happened) }
         guard markersByKind[index] < markerLimit else { return }
         markersByKind[index] += 1
         markers.append(FindingMarker(finding))
@@ -118,11 +125,17 @@ struct FindingMarker {
     static let textLimit = 400
 
     init(_ finding: Finding) {
-        time = finding.timestamp
+        time = finding.happened
         kind = finding.kind
         var text = finding.explanation
         if let flow = finding.flow, !text.contains(flow.description) { text = "\(flow.description): " + text }
         if text.count > Self.textLimit { text = String(text.prefix(Self.textLimit)) + "…" }
         self.text = text
     }
+}
+
+extension Finding {
+    /// When the step a finding is about happened: its last evidence (the
+    /// SYN that was dropped, the accept that came late), else its decision.
+    var happened: UInt64 { evidence.last?.timestamp ?? timestamp }
 }

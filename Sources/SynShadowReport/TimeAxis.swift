@@ -131,6 +131,15 @@ struct CountSeries {
         total &+= amount
     }
 
+    /// Moves `amount` already counted in one bucket to another (the total
+    /// stays); nothing moves when `from` holds less.
+    mutating func move(_ amount: UInt32, from: Int, to: Int) {
+        guard from != to, from < counts.count, counts[from] >= amount else { return }
+        counts[from] -= amount
+        if to >= counts.count { counts.append(contentsOf: repeatElement(0, count: to + 1 - counts.count)) }
+        counts[to] = counts[to] > UInt32.max - amount ? .max : counts[to] + amount
+    }
+
     mutating func halve() {
         counts = GaugeSeries.pairs(counts) { $0 > UInt32.max - $1 ? .max : $0 + $1 }
     }

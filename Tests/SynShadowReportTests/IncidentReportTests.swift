@@ -145,6 +145,24 @@ import Testing
         #expect(few.figures.listeners.first?.peakAcceptQueue == 3)
     }
 
+    /// The picture tells the story's order: the drops begin in the bucket
+    /// where the accept queue reached the level at which it is full (backlog
+    /// + 1), a dropped SYN counted when it arrived, not when the model
+    /// decided nothing followed it (a settle window later).
+    @Test func dropsBeginWhereTheAcceptQueueIsFull() throws {
+        let (collector, replay, buckets) = try IncidentReport.collect(
+            TraceFileReader(path: Self.overload), options: IncidentReport.Options())
+        let track = try #require(collector.tracks.first)
+        let full = Int32(try #require(track.report.backlog)) + 1
+        let firstFull = try #require(track.acceptModel.high.firstIndex { $0 >= full })
+        let firstDrop = try #require(track.drops.counts.firstIndex { $0 > 0 })
+        #expect(firstDrop == firstFull)
+        let firstSYNDropped = try #require(replay.findings.first { $0.kind == .synDroppedAcceptQueueFull })
+        #expect(collector.axis.bucket(of: firstSYNDropped.evidence[0].timestamp) == firstDrop)
+        #expect(collector.axis.bucket(of: firstSYNDropped.timestamp) != firstDrop, "decided in the same bucket: no test")
+        #expect(track.drops.total == track.report.drops && buckets > firstDrop)
+    }
+
     /// Past the cap, findings are drawn as counts per bucket: the dots stop
     /// at the cap, the bars still add up to every finding of the kind.
     @Test func findingsPastTheCapAreCountedPerBucket() throws {
