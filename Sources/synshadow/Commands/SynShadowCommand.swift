@@ -20,7 +20,10 @@ struct SynShadowCommand: ParsableCommand {
               synshadow top                  # a live per-listener view: queues, rates, drops, latency
               synshadow trace --tier kprobe  # force an attach tier (default: the richest that loads)
             """,
-        subcommands: [DemoCommand.self, TraceCommand.self, TopCommand.self, RecordCommand.self, ReplayCommand.self, ValidateCommand.self, BenchCommand.self],
+        subcommands: [
+            DemoCommand.self, TraceCommand.self, TopCommand.self, RecordCommand.self, ReplayCommand.self, ReportCommand.self,
+            ValidateCommand.self, BenchCommand.self,
+        ],
         defaultSubcommand: DemoCommand.self
     )
 
