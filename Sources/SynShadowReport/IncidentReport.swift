@@ -52,12 +52,13 @@ public struct IncidentReport: Sendable {
         let collector = IncidentCollector(origin: reader.header.clockOrigin.monotonicNanoseconds, options: options)
         let finisher = Finisher(collector: collector, summaryEnd: { reader.summary?.endMonotonicNanoseconds })
         let replay = try Replay.run(reader, adjust: adjust, onEvent: onEvent, observer: finisher)
-        return (collector, replay, finisher.buckets)
+        return (finisher.collector, replay, finisher.buckets)
     }
 
-    /// Passes the replay on to the collector and closes it with the model's last state.
+    /// Drives the collector through the replay (one access per step) and
+    /// closes it with the model's last state.
     private final class Finisher: ReplayObserver {
-        let collector: IncidentCollector
+        var collector: IncidentCollector
         let summaryEnd: () -> UInt64?
         var buckets = 1
 
@@ -66,11 +67,11 @@ public struct IncidentReport: Sendable {
             self.summaryEnd = summaryEnd
         }
 
-        func replayWillStart(model: ShadowModel) { collector.replayWillStart(model: model) }
-        func replayProcessed(_ event: KernelEvent, model: ShadowModel) { collector.replayProcessed(event, model: model) }
-        func replayLost(_ count: UInt64, at time: UInt64) { collector.replayLost(count, at: time) }
-        func replayAdvanced(to time: UInt64, model: ShadowModel) { collector.replayAdvanced(to: time, model: model) }
-        func replayReleased(_ findings: [Finding]) { collector.replayReleased(findings) }
+        func replayWillStart(model: ShadowModel) { model.tracksListenerChanges = true }
+        func replayProcessed(_ event: KernelEvent, model: ShadowModel) { collector.processed(event, model: model) }
+        func replayLost(_ count: UInt64, at time: UInt64) { collector.lost(count, at: time) }
+        func replayAdvanced(to time: UInt64, model: ShadowModel) { collector.advanced(model: model) }
+        func replayReleased(_ findings: [Finding]) { collector.released(findings) }
         func replayFinished(model: ShadowModel) {
             buckets = collector.finish(model: model, end: summaryEnd() ?? collector.latest)
         }

@@ -1,10 +1,12 @@
 import SynShadowCore
 
-/// One listener through the trace, as the report draws it: its queues (the
+/// One listener through the trace, as the report draws it (a value the
+/// collector updates in place: no reference counting or dynamic exclusivity
+/// checks per event): its queues (the
 /// model's count and the kernel's figure) and rates in the axis's buckets,
 /// its findings (the first few of each kind one by one, every one counted per
 /// bucket), and its exact totals (the model's own figures, last seen).
-final class ListenerTrack {
+struct ListenerTrack {
     /// The model's slot and generation: one listener, even after its slot is reused.
     let slot: UInt32
     let generation: UInt32
@@ -46,7 +48,7 @@ final class ListenerTrack {
     /// The model's figures after a step at `bucket`: counts become deltas in
     /// the bucket, levels become the bucket's levels. `count` gives the
     /// findings of one kind decided so far (asked only when the total moved).
-    func update(to new: ListenerFigures, at bucket: Int, findings count: (FindingKind) -> UInt64) {
+    mutating func update(to new: ListenerFigures, at bucket: Int, findings count: (FindingKind) -> UInt64) {
         let old = figures
         syns.add(new.syns &- old.syns, at: bucket)
         handshakes.add(new.handshakes &- old.handshakes, at: bucket)
@@ -76,7 +78,7 @@ final class ListenerTrack {
     /// evidence: a dropped SYN when it arrived, not a settle window later).
     /// Findings never released (withheld, past the reporting limit) stay
     /// where they were decided.
-    func noteReported(_ finding: Finding, decided: Int, happened: Int, markerLimit: Int) {
+    mutating func noteReported(_ finding: Finding, decided: Int, happened: Int, markerLimit: Int) {
         let index = Int(finding.kind.rawValue)
         reportedCounts[index] += 1
         findingsByKind[finding.kind.rawValue]?.move(1, from: decided, to: happened)
@@ -86,7 +88,7 @@ final class ListenerTrack {
         markers.append(FindingMarker(finding))
     }
 
-    func halve() {
+    mutating func halve() {
         acceptModel.halve()
         requestModel.halve()
         acceptKernel.halve()
@@ -100,7 +102,7 @@ final class ListenerTrack {
     }
 
     /// Levels carried to the end of the axis.
-    func extend(to count: Int) {
+    mutating func extend(to count: Int) {
         acceptModel.extend(to: count)
         requestModel.extend(to: count)
         if backlog.hasValue { backlog.extend(to: count) }

@@ -56,6 +56,7 @@ public enum ListenerChange: Sendable, Hashable {
     /// A listener's figures moved (a new listener appears this way first).
     case changed(ListenerFigures)
     /// The model forgot a closed listener to reuse its slot: its last
-    /// figures and full activity, handed over before the slot's new listener.
-    case forgotten(ListenerFigures, ListenerActivity)
+    /// figures and full activity, handed over before the slot's new listener
+    /// (indirect: the change read after every event stays small to copy).
+    indirect case forgotten(ListenerFigures, ListenerActivity)
 }
