@@ -57,7 +57,9 @@ struct IncidentCollector {
             let decided = bucket(of: finding.timestamp)
             let happened = bucket(of: finding.happened)
             if let listener = finding.listener, let index = trackIndex(for: listener, at: finding.timestamp) {
-                tracks[index].noteReported(finding, decided: decided, happened: happened, markerLimit: options.markersPerKind)
+                tracks[index].noteReported(
+                    finding, decided: decided, happened: happened, markerLimit: options.markersPerKind,
+                    listenerLimit: options.markersPerListener)
                 continue
             }
             let index = Int(finding.kind.rawValue)

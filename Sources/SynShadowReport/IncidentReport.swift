@@ -15,8 +15,10 @@ public struct IncidentReport: Sendable {
     public struct Options: Sendable {
         /// Time buckets per series at most (each keeps its lowest and highest level).
         public var maximumBuckets = 1500
-        /// Findings of one kind drawn one by one per listener; the rest are counted per bucket.
+        /// Findings drawn one by one per listener: at most this many of one
+        /// kind, and of all kinds together; the rest are counted per bucket.
         public var markersPerKind = 50
+        public var markersPerListener = 200
         /// Listeners given charts (those in trouble first); the others get a table row.
         public var chartedListeners = 24
 

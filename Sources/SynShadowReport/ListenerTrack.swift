@@ -33,7 +33,7 @@ struct ListenerTrack {
     var drops = CountSeries()
     /// Findings decided per bucket, by kind (raw value), only for kinds seen.
     var findingsByKind: [UInt8: CountSeries] = [:]
-    /// Findings shown one by one (at most `markerLimit` of each kind).
+    /// Findings shown one by one (at most `markerLimit` of each kind, `listenerLimit` in all).
     private(set) var markers: [FindingMarker] = []
     private var markersByKind = [Int](repeating: 0, count: FindingKind.allCases.count)
 
@@ -78,12 +78,14 @@ struct ListenerTrack {
     /// evidence: a dropped SYN when it arrived, not a settle window later).
     /// Findings never released (withheld, past the reporting limit) stay
     /// where they were decided.
-    mutating func noteReported(_ finding: Finding, decided: Int, happened: Int, markerLimit: Int) {
+    mutating func noteReported(
+        _ finding: Finding, decided: Int, happened: Int, markerLimit: Int, listenerLimit: Int
+    ) {
         let index = Int(finding.kind.rawValue)
         reportedCounts[index] += 1
         findingsByKind[finding.kind.rawValue]?.move(1, from: decided, to: happened)
         if finding.kind.isDrop { drops.move(1, from: decided, to: happened) }
-        guard markersByKind[index] < markerLimit else { return }
+        guard markersByKind[index] < markerLimit, markers.count < listenerLimit else { return }
         markersByKind[index] += 1
         markers.append(FindingMarker(finding))
     }
