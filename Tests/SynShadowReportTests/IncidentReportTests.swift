@@ -145,6 +145,97 @@ import Testing
         #expect(few.figures.listeners.first?.peakAcceptQueue == 3)
     }
 
+    /// The overload recording twice in one trace, the second listener on
+    /// another port (a restarted server), with room for one listener only:
+    /// the model forgets the first to track the second. Both keep their
+    /// figures on the page, and together they add up to the model's totals.
+    @Test func aListenerTheModelForgotKeepsItsFigures() throws {
+        let reader = try TraceFileReader(path: Self.overload)
+        var records: [TraceRecord] = []
+        while let record = try reader.next() { records.append(record) }
+        let events = records.compactMap { record -> KernelEvent? in
+            if case .event(let event) = record { return event }
+            return nil
+        }
+        let listen = try #require(events.first { $0.kind == .listenStart })
+        let end = try #require(events.map(\.timestamp).max())
+        let shift = end - listen.timestamp + 200_000_000_000
+        let writer = try TraceFileWriter(header: reader.header)
+        func write(_ record: TraceRecord, second: Bool) throws {
+            switch record {
+            case .event(var event):
+                if second {
+                    event.timestamp += shift
+                    if event.listener == listen.listener { event.listener ^= 0x10_0000 }
+                    if event.flow.localPort == listen.flow.localPort { event.flow.localPort += 1 }
+                }
+                try writer.write(event)
+            case .loss(let count, let timestamp): try writer.writeLoss(count: count, at: timestamp + (second ? shift : 0))
+            case .clock(let timestamp): try writer.writeClock(timestamp + (second ? shift : 0))
+            case .namespaceSettings(let netns, let settings):
+                if !second { try writer.writeNamespaceSettings(netns: netns, settings: settings) }
+            case .end: break
+            }
+        }
+        for record in records { try write(record, second: false) }
+        // The server closes its listener, and opens it again much later.
+        var stop = listen
+        stop.kind = .listenStop
+        stop.hook = .inetSockSetState
+        stop.timestamp = end + 1_000_000
+        stop.oldState = TCPState.listen.rawValue
+        stop.newState = TCPState.close.rawValue
+        stop.flags.remove(.queuesValid)
+        try writer.write(stop)
+        // inet_csk_listen_stop() closes the children still queued: each reaches
+        // CLOSE, its local port already zeroed.
+        var queued: [UInt64: KernelEvent] = [:]
+        for event in events where event.child != 0 {
+            switch event.kind {
+            case .childCreated: queued[event.child] = event
+            case .accept: queued[event.child] = nil
+            case .childState: queued[event.child]?.newState = event.newState
+            default: break
+            }
+        }
+        for (index, child) in queued.values.sorted(by: { $0.timestamp < $1.timestamp }).enumerated() {
+            var closed = child
+            closed.kind = .childState
+            closed.hook = .inetSockSetState
+            closed.timestamp = end + 2_000_000 + UInt64(index) * 1_000
+            closed.flow.localPort = 0
+            closed.oldState = child.newState == 0 ? TCPState.established.rawValue : child.newState
+            closed.newState = TCPState.close.rawValue
+            closed.flags.remove(.queuesValid)
+            try writer.write(closed)
+        }
+        try writer.writeClock(end + 100_000_000_000)
+        for record in records { try write(record, second: true) }
+        try writer.finish(summary: TraceSummary(events: UInt64(2 * events.count + 1), lostEvents: 0))
+
+        let oneListener: (inout ModelConfiguration) -> Void = { $0.maximumListeners = 1 }
+        let (collector, _, _) = try IncidentReport.collect(
+            TraceFileReader(bytes: writer.bytes), options: IncidentReport.Options(), adjust: oneListener)
+        #expect(collector.tracks.count == 2 && collector.tracks.first?.forgotten == true)
+        let report = try IncidentReport.generate(TraceFileReader(bytes: writer.bytes), adjust: oneListener)
+        let replay = try Replay.run(TraceFileReader(bytes: writer.bytes), adjust: oneListener)
+        let single = try Replay.run(path: Self.overload)
+        #expect(replay.listeners.count == 1)
+        let figures = report.figures
+        #expect(figures.listeners.count == 2)
+        var summed = figures.unattributedFindings
+        for listener in figures.listeners { for (kind, count) in listener.findings { summed[kind, default: 0] += count } }
+        #expect(Dictionary(uniqueKeysWithValues: summed.map { ($0.key.identifier, $0.value) }) == replay.statistics.findings)
+        let current = try #require(replay.listeners.first)
+        let shown = try #require(figures.listeners.first { $0.listener.id == current.listener.id })
+        #expect(shown.syns == current.syns && shown.accepts == current.accepts && shown.findings == current.findings)
+        #expect(shown.handshakeTime == current.handshakeTime && shown.acceptWait == current.acceptWait)
+        let old = try #require(figures.listeners.first { $0.listener.id == listen.listener })
+        let first = try #require(single.listeners.first)
+        #expect(!old.isOpen && old.syns == first.syns && old.handshakes == first.handshakes && old.accepts == first.accepts)
+        #expect(old.acceptWait == first.acceptWait)
+    }
+
     /// The picture tells the story's order: the drops begin in the bucket
     /// where the accept queue reached the level at which it is full (backlog
     /// + 1), a dropped SYN counted when it arrived, not when the model
