@@ -7,7 +7,8 @@
 //   model, findings) -> synshadow and SynShadowMetrics (outputs).
 // Modules, one job each: SynShadowCore (pure) <- SynShadowTracer (the live
 // tracer) <- SynShadowTestbed (scripted peer, scenarios, load, fixtures:
-// what `validate` and the tests drive the kernel with).
+// what `validate` and the tests drive the kernel with); SynShadowMetrics and
+// SynShadowReport read the model's figures out (metrics, the incident page).
 import PackageDescription
 
 // SYNSHADOW_STATIC_LINK=1 (scripts/package/build-static.sh): libbpf, libelf
@@ -70,6 +71,10 @@ let package = Package(
         // time, so a static release binary still links only the C library).
         // No package dependency: the model's exact snapshot needs no metrics library.
         .target(name: "SynShadowMetrics", dependencies: ["SynShadowCore", "CSynShadowSystem"]),
+        // `synshadow report`: a recorded trace as one self-contained HTML page
+        // (inline SVG, one small inline script), drawn from one replay with
+        // memory bounded by the listeners, never by the events. Pure, like Core.
+        .target(name: "SynShadowReport", dependencies: ["SynShadowCore"]),
         .executableTarget(
             name: "synshadow",
             dependencies: [
@@ -77,6 +82,7 @@ let package = Package(
                 "SynShadowTracer",
                 "SynShadowTestbed",
                 "SynShadowMetrics",
+                "SynShadowReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -115,6 +121,13 @@ let package = Package(
         .testTarget(
             name: "SynShadowMetricsTests",
             dependencies: ["SynShadowCore", "SynShadowMetrics"]
+        ),
+        // The incident report against real recorded traces (Fixtures/, read
+        // through #filePath), without the kernel.
+        .testTarget(
+            name: "SynShadowReportTests",
+            dependencies: ["SynShadowCore", "SynShadowReport"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -81,6 +81,20 @@ public enum FindingKind: UInt8, Sendable, CaseIterable {
         }
     }
 
+    /// The kinds that mean the server side lost a connection attempt (a SYN
+    /// or handshake ACK dropped, a handshake that never finished, a request
+    /// killed by an ICMP error): the "drops" of `top` and of the incident
+    /// report, one per attempt. Resets by the client are not drops, and
+    /// `packet-dropped` is the same loss seen as a freed packet (it would
+    /// count a dropped SYN twice).
+    public static let drops: [FindingKind] = [
+        .synDroppedAcceptQueueFull, .synDroppedRequestQueueFull, .synDropped, .ackDroppedAcceptQueueFull,
+        .ackResetAcceptQueueFull, .syncookieFailed, .handshakeExpired, .requestDroppedByICMP,
+    ]
+
+    /// Whether the kind is one of `drops`.
+    public var isDrop: Bool { Self.drops.contains(self) }
+
     public var severity: FindingSeverity {
         switch self {
         case .syncookieAccepted, .ackRejected, .ackIgnored, .embryonicReset, .childClosedWhileQueued,

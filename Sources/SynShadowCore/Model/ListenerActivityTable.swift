@@ -14,6 +14,9 @@ struct ListenerActivityTable: ~Copyable {
         var kernelChildren: UInt32 = Counters.noFigure
         var handshakeTime = DurationTally()
         var acceptWait = DurationTally()
+        /// How many listeners have held this slot, this one included: with
+        /// the slot, it names one listener even after the slot is reused.
+        var generation: UInt32 = 0
 
         static let noFigure = UInt32.max
     }
@@ -34,6 +37,14 @@ struct ListenerActivityTable: ~Copyable {
     private var findings: UnsafeMutablePointer<UInt64>
     /// Two histograms per slot (handshake time, then accept wait), `buckets` each.
     private var histograms: UnsafeMutablePointer<UInt64>
+    /// Whether slots whose figures change are noted for `takeChanges`
+    /// (`ShadowModel.tracksListenerChanges`); off, a change costs one branch.
+    var tracksChanges = false
+    /// Per slot: 1 while the slot waits in `changedSlots`.
+    private var changeMarks: UnsafeMutablePointer<UInt8>
+    /// The slots changed since `takeChanges` last ran, each once (room for every slot).
+    private var changedSlots: UnsafeMutablePointer<UInt32>
+    private let changedCount: UnsafeMutablePointer<Int>
 
     init() {
         bounds = .allocate(capacity: LatencyHistogram.upperBounds.count)
@@ -41,6 +52,10 @@ struct ListenerActivityTable: ~Copyable {
         counters = .allocate(capacity: 0)
         findings = .allocate(capacity: 0)
         histograms = .allocate(capacity: 0)
+        changeMarks = .allocate(capacity: 0)
+        changedSlots = .allocate(capacity: 0)
+        changedCount = .allocate(capacity: 1)
+        changedCount.initialize(to: 0)
     }
 
     deinit {
@@ -48,13 +63,20 @@ struct ListenerActivityTable: ~Copyable {
         counters.deallocate()
         findings.deallocate()
         histograms.deallocate()
+        changeMarks.deallocate()
+        changedSlots.deallocate()
+        changedCount.deallocate()
     }
 
-    /// Zeroes a slot for a new listener, growing the buffers to reach it.
+    /// Zeroes a slot for a new listener (its next generation), growing the
+    /// buffers to reach it.
     mutating func reset(_ slot: UInt32) {
         let index = Int(slot)
         if index >= capacity { grow(to: max(index + 1, capacity * 2, 16)) }
+        let generation = counters[index].generation &+ 1
         counters[index] = Counters()
+        counters[index].generation = generation
+        touch(slot)
         (findings + index * kinds).update(repeating: 0, count: kinds)
         (histograms + index * 2 * buckets).update(repeating: 0, count: 2 * buckets)
     }
@@ -67,6 +89,15 @@ struct ListenerActivityTable: ~Copyable {
         counters = newCounters
         findings = Self.grown(findings, from: capacity * kinds, to: newCapacity * kinds)
         histograms = Self.grown(histograms, from: capacity * 2 * buckets, to: newCapacity * 2 * buckets)
+        let newMarks = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newMarks.moveInitialize(from: changeMarks, count: capacity)
+        (newMarks + capacity).initialize(repeating: 0, count: newCapacity - capacity)
+        changeMarks.deallocate()
+        changeMarks = newMarks
+        let newChanged = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+        newChanged.moveInitialize(from: changedSlots, count: changedCount.pointee)
+        changedSlots.deallocate()
+        changedSlots = newChanged
         capacity = newCapacity
     }
 
@@ -81,6 +112,7 @@ struct ListenerActivityTable: ~Copyable {
     @inline(__always)
     func noteSYN(_ slot: UInt32) {
         counters[Int(slot)].syns &+= 1
+        touch(slot)
     }
 
     @inline(__always)
@@ -88,12 +120,14 @@ struct ListenerActivityTable: ~Copyable {
         let entry = counters + Int(slot)
         entry.pointee.kernelRequests = figures.requestQueue
         entry.pointee.kernelChildren = figures.acceptQueue
+        touch(slot)
     }
 
     /// A child created; `duration` is SYN → child when the flow's SYN was seen.
     @inline(__always)
     func noteHandshake(_ slot: UInt32, duration: UInt64?) {
         (counters + Int(slot)).pointee.handshakes &+= 1
+        touch(slot)
         guard let duration else { return }
         note(duration, in: &(counters + Int(slot)).pointee.handshakeTime, histogram: Int(slot) * 2)
     }
@@ -102,6 +136,7 @@ struct ListenerActivityTable: ~Copyable {
     @inline(__always)
     func noteAccept(_ slot: UInt32, wait: UInt64?) {
         (counters + Int(slot)).pointee.accepts &+= 1
+        touch(slot)
         guard let wait else { return }
         note(wait, in: &(counters + Int(slot)).pointee.acceptWait, histogram: Int(slot) * 2 + 1)
     }
@@ -116,6 +151,50 @@ struct ListenerActivityTable: ~Copyable {
     @inline(__always)
     func noteFinding(_ slot: UInt32, _ kind: FindingKind) {
         findings[Int(slot) * kinds + Int(kind.rawValue)] &+= 1
+        touch(slot)
+    }
+
+    /// Notes that a slot's figures (queues, counts, owner, state) changed,
+    /// when changes are tracked: once until the next `takeChanges`.
+    @inline(__always)
+    func touch(_ slot: UInt32) {
+        guard tracksChanges, changeMarks[Int(slot)] == 0 else { return }
+        changeMarks[Int(slot)] = 1
+        changedSlots[changedCount.pointee] = slot
+        changedCount.pointee &+= 1
+    }
+
+    /// Hands over the slots changed since the last call, in the order they
+    /// first changed, and starts noting afresh.
+    func takeChanges(_ body: (UInt32) -> Void) {
+        let count = changedCount.pointee
+        changedCount.pointee = 0
+        for index in 0..<count {
+            let slot = changedSlots[index]
+            changeMarks[Int(slot)] = 0
+            body(slot)
+        }
+    }
+
+    func generation(_ slot: UInt32) -> UInt32 { counters[Int(slot)].generation }
+
+    func findingCount(_ slot: UInt32, _ kind: FindingKind) -> UInt64 {
+        findings[Int(slot) * kinds + Int(kind.rawValue)]
+    }
+
+    /// The plain figures of one slot (no allocation); the caller fills in
+    /// what the listener table holds (queues as the model counts them, owner).
+    func figures(_ slot: UInt32) -> ListenerFigures {
+        let index = Int(slot)
+        let entry = counters[index]
+        var total: UInt64 = 0
+        let start = findings + index * kinds
+        for kind in 0..<kinds { total &+= start[kind] }
+        return ListenerFigures(
+            slot: slot, generation: entry.generation,
+            kernelRequestQueue: entry.kernelRequests == Counters.noFigure ? nil : Int(entry.kernelRequests),
+            kernelAcceptQueue: entry.kernelChildren == Counters.noFigure ? nil : Int(entry.kernelChildren),
+            syns: entry.syns, handshakes: entry.handshakes, accepts: entry.accepts, findings: total)
     }
 
     @inline(__always)
@@ -148,6 +227,6 @@ struct ListenerActivityTable: ~Copyable {
     }
 
     var allocatedBytes: Int {
-        capacity * (MemoryLayout<Counters>.stride + (kinds + 2 * buckets) * 8)
+        capacity * (MemoryLayout<Counters>.stride + (kinds + 2 * buckets) * 8 + 5)
     }
 }

@@ -37,6 +37,12 @@ struct ListenerTable: ~Copyable {
 
     var isFull: Bool { count >= limit }
 
+    /// Whether `slot` has ever held a listener (a freed one still holds its record).
+    func hasHeld(_ slot: UInt32) -> Bool { Int(slot) < highWater }
+
+    /// The freed slot the next `add` reuses, if any.
+    var nextReusedSlot: UInt32? { freeSlots.last }
+
     /// Adds a listener and indexes it by id; nil at the listener limit.
     mutating func add(_ listener: ListenerRecord) -> UInt32? {
         let slot: UInt32
@@ -66,11 +72,12 @@ struct ListenerTable: ~Copyable {
         return slot
     }
 
-    /// Frees a closed listener no flow refers to any more.
+    /// Frees a closed listener no flow refers to any more. Its record stays
+    /// as it was (id included) until the slot is reused: the model hands it
+    /// over as forgotten then (`ShadowModel.takeListenerChanges`).
     mutating func releaseIfUnused(_ slot: UInt32) {
         let pointer = record(slot)
         guard !pointer.pointee.isOpen, pointer.pointee.flowCount == 0, !pointer.pointee.isIndexed else { return }
-        pointer.pointee.id = 0
         pointer.pointee.inUse = false
         freeSlots.append(slot)
         count -= 1

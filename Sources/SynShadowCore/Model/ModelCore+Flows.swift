@@ -138,6 +138,7 @@ extension ModelCore {
         guard owner.pointee.isOpen else { return }
         owner.pointee.requests += requests
         owner.pointee.children += children
+        activity.touch(flow.pointee.listener)
         if children > 0 { owner.pointee.recentChildren.note(now, cpu: eventCPU) }
         if isFresh(flow, owner) {
             owner.pointee.freshRequests += requests
@@ -178,6 +179,7 @@ extension ModelCore {
         guard owner.pointee.isOpen, !owner.pointee.isResyncing else { return }
         owner.pointee.unknownChildren += 1
         owner.pointee.children += 1
+        activity.touch(flow.pointee.listener)
         widenCheck(owner, requests: 0, children: 1)
     }
 

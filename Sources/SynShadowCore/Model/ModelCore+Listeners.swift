@@ -31,6 +31,7 @@ extension ModelCore {
             address: event.flow.localAddress, port: event.flow.localPort, epoch: epoch, time: event.timestamp)
         record.isResyncing = !certain
         record.resyncNotBefore = now
+        if activity.tracksChanges, let reused = listeners.nextReusedSlot { noteForgotten(reused) }
         guard let slot = listeners.add(record) else {
             tallies.refusedListeners &+= 1
             if ledger?.netns == event.flow.netns { ledger?.doubt() }
@@ -60,9 +61,16 @@ extension ModelCore {
         guard event.flags.contains(.ownerKnown), event.pid != 0 else { return }
         let record = listener(slot)
         guard !record.pointee.ownerKnown || event.kind.describesListener else { return }
+        if record.pointee.pid != event.pid || !record.pointee.ownerKnown { activity.touch(slot) }
         record.pointee.pid = event.pid
         record.pointee.comm = event.comm
         record.pointee.ownerKnown = true
+    }
+
+    /// A freed slot is about to take a new listener: its last one's figures
+    /// and activity are kept for `takeListenerChanges`.
+    private mutating func noteForgotten(_ slot: UInt32) {
+        forgottenListeners.append((figures(of: slot), activity(of: slot)))
     }
 
     func noteLimit(_ slot: UInt32, _ event: KernelEvent) {
@@ -120,6 +128,7 @@ extension ModelCore {
         record.pointee.unknownRequests = 0
         record.pointee.unknownChildren = 0
         if record.pointee.addressKnown { listeners.unindexAddress(slot) }
+        activity.touch(slot)
     }
 
     /// A listener found at start-up: its figures are the kernel's counts,
@@ -139,6 +148,7 @@ extension ModelCore {
         record.pointee.unknownRequests = record.pointee.requests
         record.pointee.unknownChildren = record.pointee.children
         record.pointee.unknownDeadline = now &+ maximumRequestLifetime
+        activity.touch(slot)
     }
 
     /// A flow for a request or child the start-up snapshot found; nil when

@@ -61,6 +61,9 @@ struct ModelCore: ~Copyable {
     var activity = ListenerActivityTable()
     /// The counter claims of one namespace, when `trace --counters` asks (see CounterLedger).
     var ledger: CounterLedger?
+    /// Listeners forgotten (their slots reused) since `takeListenerChanges`,
+    /// while changes are tracked.
+    var forgottenListeners: [(ListenerFigures, ListenerActivity)] = []
 
     init(configuration: ModelConfiguration) {
         self.configuration = configuration
@@ -157,15 +160,41 @@ struct ModelCore: ~Copyable {
 
     /// Every listener the model holds, with what it has been doing.
     func listenerActivity() -> [ListenerActivity] {
-        listeners.liveSlots.map { slot in
-            let record = listener(slot)
-            var value = activity.snapshot(
-                slot, listener: summary(of: slot), isOpen: record.pointee.isOpen,
-                backlog: record.pointee.limitKnown ? record.pointee.limit : nil)
-            value.modelRequestQueue = Int(record.pointee.requests)
-            value.modelAcceptQueue = Int(record.pointee.children)
-            return value
+        listeners.liveSlots.map { activity(of: $0) }
+    }
+
+    /// What the listener in `slot` has been doing.
+    func activity(of slot: UInt32) -> ListenerActivity {
+        let record = listener(slot)
+        var value = activity.snapshot(
+            slot, listener: summary(of: slot), isOpen: record.pointee.isOpen,
+            backlog: record.pointee.limitKnown ? record.pointee.limit : nil)
+        value.modelRequestQueue = Int(record.pointee.requests)
+        value.modelAcceptQueue = Int(record.pointee.children)
+        return value
+    }
+
+    /// The plain figures of the listener in `slot` (no allocation).
+    func figures(of slot: UInt32) -> ListenerFigures {
+        let record = listener(slot)
+        var figures = activity.figures(slot)
+        figures.id = record.pointee.id
+        figures.pid = record.pointee.ownerKnown ? record.pointee.pid : 0
+        figures.isOpen = record.pointee.isOpen
+        figures.backlog = record.pointee.limitKnown ? record.pointee.limit : nil
+        figures.modelRequestQueue = Int(record.pointee.requests)
+        figures.modelAcceptQueue = Int(record.pointee.children)
+        return figures
+    }
+
+    /// Hands over what changed among the listeners since the last call:
+    /// forgotten listeners first, then the figures of each changed one.
+    mutating func takeListenerChanges(into changes: inout [ListenerChange]) {
+        if !forgottenListeners.isEmpty {
+            for (figures, activity) in forgottenListeners { changes.append(.forgotten(figures, activity)) }
+            forgottenListeners.removeAll()
         }
+        activity.takeChanges { slot in changes.append(.changed(figures(of: slot))) }
     }
 
     var statistics: ModelStatistics {

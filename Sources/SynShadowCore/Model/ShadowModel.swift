@@ -6,6 +6,8 @@
 /// Not thread-safe: drive one model from one task or thread.
 public final class ShadowModel {
     private var core: ModelCore
+    /// `takeListenerChanges`'s buffer, kept between calls.
+    private var changes: [ListenerChange] = []
 
     public init(configuration: ModelConfiguration) {
         core = ModelCore(configuration: configuration)
@@ -68,6 +70,45 @@ public final class ShadowModel {
     /// enough for once a second; not meant per event.
     public func listenerActivity() -> [ListenerActivity] {
         core.listenerActivity()
+    }
+
+    /// Whether the model notes which listeners' figures change, for
+    /// `takeListenerChanges` (off by default: a live run does not pay for it).
+    /// Set it before the first event.
+    public var tracksListenerChanges: Bool {
+        get { core.activity.tracksChanges }
+        set { core.activity.tracksChanges = newValue }
+    }
+
+    /// With `tracksListenerChanges`: every listener whose figures changed
+    /// since the last call (each once, with its figures now), after the
+    /// listeners the model forgot meanwhile. Read it after each event to see
+    /// every step of every queue (`Replay.run`'s observer does).
+    public func takeListenerChanges(_ body: (ListenerChange) -> Void) {
+        // Taken out first: `body` may read the model (findingCount, listenerActivity).
+        core.takeListenerChanges(into: &changes)
+        guard !changes.isEmpty else { return }
+        var index = 0
+        while index < changes.count {
+            body(changes[index])
+            index += 1
+        }
+        changes.removeAll(keepingCapacity: true)
+    }
+
+    /// What the listener in `slot` has been doing (a closed listener the
+    /// model freed answers until its slot is reused); nil for a slot that
+    /// never held one.
+    public func listenerActivity(slot: UInt32) -> ListenerActivity? {
+        guard core.listeners.hasHeld(slot) else { return nil }
+        return core.activity(of: slot)
+    }
+
+    /// Findings of one kind decided for the listener in `slot` (reported,
+    /// withheld or over the limit); 0 for a slot that never held one.
+    public func findingCount(slot: UInt32, kind: FindingKind) -> UInt64 {
+        guard core.listeners.hasHeld(slot) else { return 0 }
+        return core.activity.findingCount(slot, kind)
     }
 
     /// Starts (or restarts) counting, for namespace `netns`, what the kernel's

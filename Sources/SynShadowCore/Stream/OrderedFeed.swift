@@ -28,6 +28,9 @@ public final class OrderedFeed {
     /// (counted). A live reader never gets near it: each drain that catches
     /// up releases what it read.
     public let pendingLimit: Int
+    /// Called right after the model processed each record, in the order it
+    /// did (time order): the model can be read at that instant.
+    public var onProcessed: ((KernelEvent) -> Void)?
 
     public struct Statistics: Sendable, Hashable, Codable {
         /// Records that arrived stamped before the watermark already passed
@@ -59,7 +62,7 @@ public final class OrderedFeed {
         for event in events {
             if event.timestamp < watermark {
                 statistics.lateEvents &+= 1
-                model.process(event)
+                process(event)
             } else {
                 pending.append(event)
                 if pending.count > statistics.peakPending { statistics.peakPending = pending.count }
@@ -137,7 +140,7 @@ public final class OrderedFeed {
             previous = event.timestamp
         }
         if sorted {
-            for event in releasing { model.process(event) }
+            for event in releasing { process(event) }
             return
         }
         statistics.reorderedBatches &+= 1
@@ -145,7 +148,13 @@ public final class OrderedFeed {
         let order = releasing.indices.sorted {
             (releasing[$0].timestamp, $0) < (releasing[$1].timestamp, $1)
         }
-        for index in order { model.process(releasing[index]) }
+        for index in order { process(releasing[index]) }
+    }
+
+    @inline(__always)
+    private func process(_ event: KernelEvent) {
+        model.process(event)
+        onProcessed?(event)
     }
 
     /// The pending limit was reached without a watermark: release the older

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import SynShadowCore
 import SynShadowTracer
@@ -15,7 +12,7 @@ struct ReplayCommand: ParsableCommand {
             file is reported in one line with the byte offset, and a non-zero exit. A file that ends \
             without its end marker (its recorder was killed, or the machine stopped) is replayed up \
             to there and said to be cut. FILE may be - for standard input; a FIFO has \
-            \(ReplayCommand.writerTimeout) s to start delivering.
+            \(TraceFileInput.writerTimeout) s to start delivering.
 
             EXAMPLES:
               synshadow replay incident.synshadow
@@ -23,9 +20,6 @@ struct ReplayCommand: ParsableCommand {
               synshadow replay incident.synshadow --events --json | jq 'select(.type == "finding")'
             """
     )
-
-    /// Seconds a FIFO gets to start delivering before replay gives up.
-    static let writerTimeout: Int32 = 10
 
     @Argument(help: "A file written by `synshadow record`, or - for standard input.")
     var file: String
@@ -44,8 +38,8 @@ struct ReplayCommand: ParsableCommand {
     func validate() throws { try OptionRange.acceptThreshold.check(acceptThresholdMs) }
 
     func run() throws {
-        let name = (file == "-" ? "standard input" : file).terminalSafe
-        let reader = try CommandFailure.reported(context: name) { try openReader() }
+        let name = TraceFileInput.name(of: file)
+        let reader = try CommandFailure.reported(context: name) { try TraceFileInput.open(file, command: "replay") }
         let header = reader.header
         Terminal.note(
             "\(name): recorded on \(header.hostName.terminalSafe), kernel \(header.kernelRelease.terminalSafe), "
@@ -85,22 +79,5 @@ struct ReplayCommand: ParsableCommand {
                     ? ""
                     : "; file ends without its end marker: cut after \(result.events) events "
                         + "(its recorder was killed or the machine stopped)"))
-    }
-
-    /// Standard input for "-" (a terminal is refused: a trace is binary);
-    /// otherwise the file, a FIFO waited for a bounded time.
-    private func openReader() throws -> TraceFileReader {
-        guard file == "-" else {
-            var info = stat()
-            if stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFIFO {
-                Terminal.note("\(file.terminalSafe): a FIFO; waiting up to \(Self.writerTimeout) s for a writer")
-            }
-            return try TraceFileReader(path: file, writerTimeout: Self.writerTimeout)
-        }
-        guard isatty(STDIN_FILENO) == 0 else {
-            throw SessionError(
-                "standard input is a terminal, not a trace", fix: "pipe a trace into it: synshadow replay - < FILE")
-        }
-        return try TraceFileReader(descriptor: STDIN_FILENO)
     }
 }

@@ -23,7 +23,7 @@ struct SynShadowCommand: ParsableCommand {
         version: SynShadowVersion.current,
         subcommands: [
             DemoCommand.self, TraceCommand.self, TopCommand.self, RecordCommand.self, ReplayCommand.self,
-            ValidateCommand.self, BenchCommand.self, ServiceCommand.self,
+            ReportCommand.self, ValidateCommand.self, BenchCommand.self, ServiceCommand.self,
         ],
         defaultSubcommand: DemoCommand.self
     )
