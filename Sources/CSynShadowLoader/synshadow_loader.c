@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -343,6 +344,53 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
 	return 0;
 }
 
+/* bpf_link_info with its perf_event.kprobe member (linux/bpf.h since 6.7;
+ * Debian 12's headers predate it), mirrored here: `missed` is the kprobe's
+ * nmissed, hits the kernel never handed to our program (the probe fired
+ * inside another kprobe's handler on that CPU, or a kretprobe had no free
+ * instance: every thread blocked in accept() holds one). Kernels before 6.7
+ * leave it 0 (README, attach tiers: the kprobe tier cannot count them there). */
+struct ss_perf_link_info {
+	uint32_t type;
+	uint32_t id;
+	uint32_t prog_id;
+	uint32_t padding;
+	uint32_t perf_event_type;
+	uint32_t padding2;
+	uint64_t func_name;
+	uint32_t name_len;
+	uint32_t offset;
+	uint64_t addr;
+	uint64_t missed;
+	uint64_t cookie;
+};
+_Static_assert(offsetof(struct ss_perf_link_info, perf_event_type) == 16, "bpf_link_info.perf_event.type");
+_Static_assert(offsetof(struct ss_perf_link_info, missed) == 48, "bpf_link_info.perf_event.kprobe.missed");
+
+enum {
+	SS_LINK_TYPE_PERF_EVENT = 7,	/* BPF_LINK_TYPE_PERF_EVENT */
+	SS_PERF_EVENT_KPROBE = 3,	/* BPF_PERF_EVENT_KPROBE */
+	SS_PERF_EVENT_KRETPROBE = 4,	/* BPF_PERF_EVENT_KRETPROBE */
+};
+
+/* Hits of the kprobe behind `link` the kernel missed; 0 for other links. */
+static uint64_t kprobe_missed(struct bpf_link *link)
+{
+	struct ss_perf_link_info info;
+	uint32_t length = sizeof(info);
+	int fd = link ? bpf_link__fd(link) : -1;
+
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &length))
+		return 0;
+	if (info.type != SS_LINK_TYPE_PERF_EVENT ||
+	    (info.perf_event_type != SS_PERF_EVENT_KPROBE && info.perf_event_type != SS_PERF_EVENT_KRETPROBE))
+		return 0;
+	return info.missed;
+}
+
 int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total)
 {
 	struct synshadow_counters counters;
@@ -367,7 +415,7 @@ int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_M
 		memset(&info, 0, sizeof(info));
 		if (bpf_obj_get_info_by_fd(fd, &info, &length))
 			return -errno;
-		lost = info.recursion_misses;
+		lost = info.recursion_misses + kprobe_missed(loader->programs[i].link);
 		if (flags & SS_PROGRAM_PRIMARY) {
 			uint64_t covered = 0;
 

@@ -42,7 +42,7 @@ import Testing
         #expect(counters.unseenEvents == 9)
         #expect(
             counters.lossDescription()
-                == "7 lost (4 run(s) skipped by the kernel's BPF recursion guard: tracepoint sock:inet_sock_set_state 4),"
+                == "7 lost (4 run(s) the kernel skipped (its BPF recursion guard, or a kprobe it missed): tracepoint sock:inet_sock_set_state 4),"
                 + " 2 step(s) whose first half never reached the ring (a probe the kernel did not run, e.g. a kprobe"
                 + " nested in another on that CPU)")
         counters.skippedRuns = 0

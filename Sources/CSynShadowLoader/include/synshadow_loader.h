@@ -105,7 +105,10 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
  * it never runs a tracing program nested in another on the same CPU (a
  * softirq interrupting one, say), and counts the run it skipped instead.
  * Each skipped run is an event lost as surely as a full ring's, unless a
- * cover program took it (SS_PROGRAM_PRIMARY/COVER). `per_hook` gets each
+ * cover program took it (SS_PROGRAM_PRIMARY/COVER). A kprobe's own misses
+ * (the kernel did not run it at all: nested in another kprobe, or a
+ * kretprobe out of instances; from the link's info, kernels 6.7 and later)
+ * count the same way. `per_hook` gets each
  * program's figure under every hook it serves; `total` counts each program
  * once. 0, or a negative errno. */
 int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total);

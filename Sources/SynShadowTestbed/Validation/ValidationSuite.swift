@@ -36,7 +36,7 @@ public struct ValidationSuite {
             (QueuedChildren(), true), (QueuedChildren(family: .ipv6), true),
             (SynFlood(syncookies: 0), true), (SynFlood(syncookies: 1), true), (SynFlood(syncookies: 2), true),
             (SynFlood(family: .ipv6, syncookies: 1), true),
-            (SlowAccept(), false), (FastOpen(), false), (ManyListeners(), false),
+            (SlowAccept(), false), (BlockedAcceptors(), false), (FastOpen(), false), (ManyListeners(), false),
             (HandshakeExpiry(), true),
             (RequestKilledByICMP(), true), (TeardownSegments(), true), (TeardownSegments(family: .ipv6), true),
             (FastOpenAborted(ending: .reset), true), (FastOpenAborted(ending: .icmp), true),

@@ -35,8 +35,9 @@ public struct KernelCounters: Sendable, Equatable {
     /// Events lost to a full ring or a skipped run: what "lost" means to a user.
     public var eventsLost: UInt64 { lost &+ skippedRuns }
 
-    /// "12 lost", or "12 lost (3 run(s) skipped by the kernel's BPF recursion
-    /// guard: inet_sock_set_state 2, kfree_skb 1)": since `earlier` when given.
+    /// "12 lost", or "12 lost (3 run(s) the kernel skipped (its BPF recursion
+    /// guard, or a kprobe it missed): inet_sock_set_state 2, kfree_skb 1)":
+    /// since `earlier` when given.
     public func lossDescription(since earlier: KernelCounters = KernelCounters()) -> String {
         let lost = eventsLost &- earlier.eventsLost
         let skipped = skippedRuns &- earlier.skippedRuns
@@ -47,7 +48,7 @@ public struct KernelCounters: Sendable, Equatable {
                 let count = skippedRuns(hook) &- earlier.skippedRuns(hook)
                 return count > 0 ? "\(hook.name) \(count)" : nil
             }
-            description += " (\(skipped) run(s) skipped by the kernel's BPF recursion guard: "
+            description += " (\(skipped) run(s) the kernel skipped (its BPF recursion guard, or a kprobe it missed): "
                 + byHook.joined(separator: ", ") + ")"
         }
         if unpaired > 0 {
