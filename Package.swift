@@ -126,7 +126,7 @@ let package = Package(
         // through #filePath), without the kernel.
         .testTarget(
             name: "SynShadowReportTests",
-            dependencies: ["SynShadowCore", "SynShadowReport"],
+            dependencies: ["SynShadowCore", "SynShadowReport", "SynShadowTestbed"],
             exclude: ["Fixtures"]
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import SynShadowCore
+import SynShadowTestbed
 import Testing
 
 /// The incident page in a real browser: Debian's chromium, headless, loads
@@ -35,7 +36,7 @@ struct ReportBrowserTests {
         // The figures in the DOM, read as the browser left them, equal the
         // JSON block beside them and the model's replay of the trace.
         let figures = try Self.json(in: dom)
-        let shown = Self.shownFigures(dom)
+        let shown = ShownFigures.parse(dom)
         #expect(shown.count > 20)
         for (path, text) in shown {
             #expect(Self.value(at: path, in: figures).map(String.init) == text, "\(path) shows \(text)")
@@ -85,19 +86,6 @@ struct ReportBrowserTests {
         return (value as? NSNumber)?.uint64Value
     }
 
-    /// (path, text) of each element marked `data-figure="path"`.
-    static func shownFigures(_ html: String) -> [(String, String)] {
-        var found: [(String, String)] = []
-        var rest = html[...]
-        while let start = rest.range(of: "data-figure=\"") {
-            guard let close = rest.range(of: "\">", range: start.upperBound..<rest.endIndex),
-                let end = rest.range(of: "<", range: close.upperBound..<rest.endIndex)
-            else { break }
-            found.append((String(rest[start.upperBound..<close.lowerBound]), String(rest[close.upperBound..<end.lowerBound])))
-            rest = rest[end.lowerBound...]
-        }
-        return found
-    }
 }
 
 /// Debian's chromium for the browser test: found on PATH, or installed

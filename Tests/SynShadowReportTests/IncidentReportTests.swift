@@ -1,6 +1,7 @@
 import Foundation
 import SynShadowCore
 @testable import SynShadowReport
+import SynShadowTestbed
 import Testing
 
 /// The incident page against a real recording (Fixtures/overload.sst: a
@@ -85,7 +86,7 @@ import Testing
     @Test func shownFiguresEqualTheEmbeddedOnes() throws {
         let html = try Self.report().html
         let figures = try Self.embeddedFigures(html)
-        let shown = Self.shownFigures(html)
+        let shown = ShownFigures.parse(html)
         #expect(shown.count > 20)
         for (path, text) in shown {
             var value: Any? = figures
@@ -100,19 +101,6 @@ import Testing
         }
     }
 
-    /// (path, text) of each `<span data-figure="path">text</span>`.
-    static func shownFigures(_ html: String) -> [(String, String)] {
-        var found: [(String, String)] = []
-        var rest = html[...]
-        while let start = rest.range(of: "data-figure=\"") {
-            guard let close = rest.range(of: "\">", range: start.upperBound..<rest.endIndex),
-                let end = rest.range(of: "<", range: close.upperBound..<rest.endIndex)
-            else { break }
-            found.append((String(rest[start.upperBound..<close.lowerBound]), String(rest[close.upperBound..<end.lowerBound])))
-            rest = rest[end.lowerBound...]
-        }
-        return found
-    }
 
     /// No network: no external script, style sheet, font or image, one small
     /// inline script besides the JSON, and the JSON cannot end its element.
