@@ -105,3 +105,10 @@ wait "$service" || status=$?
 service=
 echo "soak-service: $minutes min; service exit status $status; $findings findings printed; $(grep -m1 detached "$work/service.err")" >&2
 grep -o 'FINDING [A-Z]* [a-z-]*' "$work/service.out" | sort | uniq -c | sort -rn | head -12 >&2
+# Kept for reading: every finding line and the service's stderr. Divergences
+# (ERROR) are printed whole: under this load each one needs explaining.
+kept="${SOAK_OUT:-/tmp/synshadow-soak-$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$kept"
+cp "$work/service.out" "$work/service.err" "$kept/"
+echo "soak-service: findings and stderr kept in $kept" >&2
+grep 'FINDING ERROR' "$work/service.out" | head -20 >&2 || true
