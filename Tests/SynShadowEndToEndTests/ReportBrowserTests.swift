@@ -35,11 +35,11 @@ struct ReportBrowserTests {
 
         // The figures in the DOM, read as the browser left them, equal the
         // JSON block beside them and the model's replay of the trace.
-        let figures = try Self.json(in: dom)
+        let figures = try #require(ShownFigures.embedded(dom), "no synshadow-figures block")
         let shown = ShownFigures.parse(dom)
         #expect(shown.count > 20)
         for (path, text) in shown {
-            #expect(Self.value(at: path, in: figures).map(String.init) == text, "\(path) shows \(text)")
+            #expect(ShownFigures.value(at: path, in: figures).map(String.init) == text, "\(path) shows \(text)")
         }
         let replay = try Replay.run(path: ReportCommandTests.overload)
         var byID: [String: UInt64] = [:]
@@ -67,24 +67,6 @@ struct ReportBrowserTests {
         print("report browser test: screenshot of the overload page at \(screenshot) (\(png.count) bytes)")
     }
 
-    static func json(in dom: String) throws -> [String: Any] {
-        let start = try #require(dom.range(of: "id=\"synshadow-figures\">"))
-        let end = try #require(dom.range(of: "</script>", range: start.upperBound..<dom.endIndex))
-        let object = try JSONSerialization.jsonObject(with: Data(dom[start.upperBound..<end.lowerBound].utf8))
-        return try #require(object as? [String: Any])
-    }
-
-    static func value(at path: String, in figures: [String: Any]) -> UInt64? {
-        var value: Any? = figures
-        for key in path.split(separator: ".").map(String.init) {
-            if let array = value as? [Any], let index = Int(key) {
-                value = index < array.count ? array[index] : nil
-            } else {
-                value = (value as? [String: Any])?[key]
-            }
-        }
-        return (value as? NSNumber)?.uint64Value
-    }
 
 }
 

@@ -19,10 +19,7 @@ import Testing
 
     /// The JSON block of a page, parsed.
     static func embeddedFigures(_ html: String) throws -> [String: Any] {
-        let start = try #require(html.range(of: "<script type=\"application/json\" id=\"synshadow-figures\">"))
-        let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
-        let json = String(html[start.upperBound..<end.lowerBound])
-        return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        try #require(ShownFigures.embedded(html), "no synshadow-figures block")
     }
 
     static func counts(_ value: Any?) -> [String: UInt64] {
@@ -89,15 +86,7 @@ import Testing
         let shown = ShownFigures.parse(html)
         #expect(shown.count > 20)
         for (path, text) in shown {
-            var value: Any? = figures
-            for key in path.split(separator: ".").map(String.init) {
-                if let array = value as? [Any], let index = Int(key) {
-                    value = index < array.count ? array[index] : nil
-                } else {
-                    value = (value as? [String: Any])?[key]
-                }
-            }
-            #expect(Self.number(value).map(String.init) == text, "\(path) shows \(text)")
+            #expect(ShownFigures.value(at: path, in: figures).map(String.init) == text, "\(path) shows \(text)")
         }
     }
 
