@@ -285,6 +285,28 @@ import Testing
         #expect(run.divergences.isEmpty, "\(run.summary)")
     }
 
+    /// The CI's 6.1 guest (race window 100 ms, settle window 50 ms): the
+    /// settle window decided the SYN a cookie at 50 ms, before the model had
+    /// read the other CPU's child recorded 60 ms after the SYN, inside the
+    /// race window. The kernel had overflowed (SyncookiesSent kernel +31,
+    /// model 32; ListenOverflows 154 against 153). A verdict that asks
+    /// whether another CPU changed the queue waits until the stream has
+    /// passed the end of the race window.
+    @Test func aRaceVerdictWaitsForTheWholeRaceWindow() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(60_000_000)
+        completeOnAnotherCPU(&script, held)
+        script.wait(Fixtures.second)
+        var configuration = configuration(.tracepoint)
+        configuration.raceWindow = 100_000_000
+        let run = ModelRun(script.events, configuration: configuration)
+        #expect(run.count(.syncookieSent) == 0 && run.count(.synDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 1, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
     /// The same child on the SYN's own CPU came after the SYN's softirq, so
     /// after the check: the cookie verdict stands.
     @Test func aChildOnTheSameCPUDoesNotRaceTheSYN() {

@@ -190,11 +190,17 @@ struct ListenerActivityTable: ~Copyable {
         var total: UInt64 = 0
         let start = findings + index * kinds
         for kind in 0..<kinds { total &+= start[kind] }
-        return ListenerFigures(
-            slot: slot, generation: entry.generation,
+        return ListenerFigures(slot: slot, generation: entry.generation, counts: counts(entry), findings: total)
+    }
+
+    /// The counts one slot's counters hold; the caller fills in what the
+    /// listener table holds (openness, backlog, the model's queues).
+    private func counts(_ entry: Counters, isOpen: Bool = true, backlog: UInt32? = nil) -> ListenerCounts {
+        ListenerCounts(
+            isOpen: isOpen, backlog: backlog,
             kernelRequestQueue: entry.kernelRequests == Counters.noFigure ? nil : Int(entry.kernelRequests),
             kernelAcceptQueue: entry.kernelChildren == Counters.noFigure ? nil : Int(entry.kernelChildren),
-            syns: entry.syns, handshakes: entry.handshakes, accepts: entry.accepts, findings: total)
+            syns: entry.syns, handshakes: entry.handshakes, accepts: entry.accepts)
     }
 
     @inline(__always)
@@ -214,10 +220,7 @@ struct ListenerActivityTable: ~Copyable {
         let handshakeStart = histograms + index * 2 * buckets
         let acceptStart = handshakeStart + buckets
         return ListenerActivity(
-            listener: listener, isOpen: isOpen, backlog: backlog,
-            kernelRequestQueue: figures.kernelRequests == Counters.noFigure ? nil : Int(figures.kernelRequests),
-            kernelAcceptQueue: figures.kernelChildren == Counters.noFigure ? nil : Int(figures.kernelChildren),
-            syns: figures.syns, handshakes: figures.handshakes, accepts: figures.accepts, findings: byKind,
+            listener: listener, counts: counts(figures, isOpen: isOpen, backlog: backlog), findings: byKind,
             handshakeTime: LatencyHistogram(
                 counts: Array(UnsafeBufferPointer(start: handshakeStart, count: buckets)),
                 count: figures.handshakeTime.count, sumNanoseconds: figures.handshakeTime.sum),

@@ -67,7 +67,7 @@ extension ModelCore {
         let flow = flows.record(slot)
         // The window grew since this wait began (a slower step was seen):
         // wait the rest of it.
-        let due = flow.pointee.stepTime &+ settleWait
+        let due = flow.pointee.stepTime &+ verdictWait
         if now < due && !finalDecision {
             schedule(.settle, flow, slot: slot, due: due)
             return

@@ -36,8 +36,12 @@ extension ModelCore {
     /// included, before it records anything else.
     private func raceWindow(of flow: FlowPointer) -> ClosedRange<UInt64> {
         let start = flow.pointee.stepTime
-        let steps = max(slowestSoftirqStep, Self.minimumRaceStep) &* 2
-        return start...(start &+ max(steps, configuration.raceWindow))
+        return start...(start &+ raceSpan)
+    }
+
+    /// The length of a step's race window (see `raceWindow(of:)`).
+    var raceSpan: UInt64 {
+        max(max(slowestSoftirqStep, Self.minimumRaceStep) &* 2, configuration.raceWindow)
     }
 
     /// The reading showed room, but children queued on other CPUs right after

@@ -225,7 +225,7 @@ struct ModelCore: ~Copyable {
         statistics.stolenRequests = tallies.stolenRequests
         statistics.racedClaims = Dictionary(uniqueKeysWithValues: tallies.racedClaims.map { ($0.key.rawValue, $0.value) })
         statistics.undecidedFlows = undecidedFlows
-        statistics.settleWait = settleWait
+        statistics.settleWait = verdictWait
         statistics.trackedFlows = flows.count
         statistics.peakFlows = flows.peakCount
         statistics.trackedListeners = listeners.count
@@ -242,6 +242,15 @@ struct ModelCore: ~Copyable {
         let observed = slowestSoftirqStep > configuration.maximumSettleWait / 4
             ? configuration.maximumSettleWait : slowestSoftirqStep &* 4
         return max(configuration.settleWindow, observed)
+    }
+
+    /// How long "nothing followed" waits before it decides a step: the
+    /// settle wait, and in the tracepoint tier never less than the step's
+    /// race window, whose verdicts count what other CPUs recorded within it:
+    /// deciding sooner would pass records the stream has not delivered yet
+    /// (a guest's race window, 100 ms, is longer than its 50 ms settle window).
+    var verdictWait: UInt64 {
+        observesFunctions ? settleWait : max(settleWait, raceSpan)
     }
 
     /// Two records one softirq writes in a row for a flow were `latency` apart.

@@ -46,7 +46,8 @@ public struct ModelStatistics: Sendable, Hashable, Codable {
     /// The counters those verdicts may have moved, by /proc name.
     public var racedClaims: [String: UInt64] = [:]
     /// The settle window in force at the end (ns): the configured one, or
-    /// longer where this kernel showed slower steps.
+    /// longer where this kernel showed slower steps, or the race window where
+    /// that is longer (tracepoint tier).
     public var settleWait: UInt64 = 0
     public var trackedFlows: Int = 0
     public var peakFlows: Int = 0

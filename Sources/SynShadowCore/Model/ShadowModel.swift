@@ -120,7 +120,7 @@ public final class ShadowModel {
 
     /// How long after a step's record the model may still decide it: every
     /// step stamped before `now - decisionDelay` has been decided.
-    public var decisionDelay: UInt64 { core.settleWait &+ core.configuration.raceWindow }
+    public var decisionDelay: UInt64 { core.verdictWait &+ core.configuration.raceWindow }
 
     /// The claims counted since `startCounterLedger`, nil before.
     public var counterLedger: CounterLedger? { core.ledger }
