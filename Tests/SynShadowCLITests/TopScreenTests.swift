@@ -39,8 +39,10 @@ import Testing
             let load = UInt64(index)
             listeners.append(
                 ListenerActivity(
-                    listener: summary, backlog: 4096, modelRequestQueue: 123_456, modelAcceptQueue: 4097,
-                    kernelRequestQueue: 123_450, kernelAcceptQueue: 4097, syns: load * 1_000_000, accepts: load * 999_999,
+                    listener: summary,
+                    counts: ListenerCounts(
+                        backlog: 4096, modelRequestQueue: 123_456, modelAcceptQueue: 4097, kernelRequestQueue: 123_450,
+                        kernelAcceptQueue: 4097, syns: load * 1_000_000, accepts: load * 999_999),
                     findings: [.synDroppedRequestQueueFull: 88_888_888]))
         }
         let findings = (0..<12).map { index in
@@ -83,8 +85,8 @@ import Testing
 
     @Test func ratesComeFromTwoSnapshots() throws {
         let id = Self.listener("127.0.0.1", port: 8080, id: 9)
-        let before = Self.snapshot(at: 10, [ListenerActivity(listener: id, syns: 100, accepts: 50)])
-        let after = Self.snapshot(at: 12, [ListenerActivity(listener: id, syns: 400, accepts: 250)])
+        let before = Self.snapshot(at: 10, [ListenerActivity(listener: id, counts: ListenerCounts(syns: 100, accepts: 50))])
+        let after = Self.snapshot(at: 12, [ListenerActivity(listener: id, counts: ListenerCounts(syns: 400, accepts: 250))])
         let screen = TopScreen(width: 80, height: 24, origin: Self.origin)
         let row = try #require(screen.rows(after, previous: before).first)
         #expect(row.synRate == 150)
@@ -105,9 +107,10 @@ import Testing
         for _ in 0..<98 { waits.record(nanoseconds: 40_000) }
         for _ in 0..<2 { waits.record(nanoseconds: 60 * Self.second) }
         let activity = ListenerActivity(
-            listener: Self.listener("0.0.0.0", port: 443, id: 3, comm: "nginx", pid: 77), backlog: 511,
-            modelRequestQueue: 2, modelAcceptQueue: 5, kernelRequestQueue: nil, kernelAcceptQueue: 6, syns: 40,
-            handshakes: 30, accepts: 25,
+            listener: Self.listener("0.0.0.0", port: 443, id: 3, comm: "nginx", pid: 77),
+            counts: ListenerCounts(
+                backlog: 511, modelRequestQueue: 2, modelAcceptQueue: 5, kernelRequestQueue: nil, kernelAcceptQueue: 6,
+                syns: 40, handshakes: 30, accepts: 25),
             findings: [
                 .synDroppedAcceptQueueFull: 7, .ackDroppedAcceptQueueFull: 3, .syncookieSent: 10, .acceptSlow: 4,
                 .packetDropped: 10,
@@ -131,9 +134,9 @@ import Testing
     }
 
     @Test func busiestListenersComeFirstAndClosedOnesLast() throws {
-        let quiet = ListenerActivity(listener: Self.listener("0.0.0.0", port: 22, id: 1), syns: 5_000, accepts: 5_000)
-        let busy = ListenerActivity(listener: Self.listener("0.0.0.0", port: 80, id: 2), syns: 100, accepts: 100)
-        let closed = ListenerActivity(listener: Self.listener("0.0.0.0", port: 81, id: 3), isOpen: false, syns: 900)
+        let quiet = ListenerActivity(listener: Self.listener("0.0.0.0", port: 22, id: 1), counts: ListenerCounts(syns: 5_000, accepts: 5_000))
+        let busy = ListenerActivity(listener: Self.listener("0.0.0.0", port: 80, id: 2), counts: ListenerCounts(syns: 100, accepts: 100))
+        let closed = ListenerActivity(listener: Self.listener("0.0.0.0", port: 81, id: 3), counts: ListenerCounts(isOpen: false, syns: 900))
         let before = Self.snapshot(at: 1, [quiet, busy, closed])
         var busyLater = busy
         busyLater.syns += 50

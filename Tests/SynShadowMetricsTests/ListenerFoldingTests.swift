@@ -15,8 +15,9 @@ struct ListenerFoldingTests {
             listener: ListenerSummary(
                 id: id ?? UInt64(port), netns: 4_026_531_840, family: family.name, address: address, port: port,
                 pid: 1, comm: comm),
-            backlog: 128, modelRequestQueue: 1, modelAcceptQueue: Int(port % 3), kernelAcceptQueue: 2,
-            syns: syns, handshakes: syns / 2, accepts: syns / 4,
+            counts: ListenerCounts(
+                backlog: 128, modelRequestQueue: 1, modelAcceptQueue: Int(port % 3), kernelAcceptQueue: 2,
+                syns: syns, handshakes: syns / 2, accepts: syns / 4),
             findings: syns > 10 ? [.synDroppedAcceptQueueFull: syns / 10] : [:],
             handshakeTime: handshakeTime)
     }
