@@ -58,6 +58,60 @@ struct GuestKernelTests {
         for difference in summary.differences { print("  - \(difference)") }
     }
 
+    /// SIGTERM to `validate --kernel` (a CI timeout, systemd, kill) used to
+    /// orphan its guest: qemu ran on for its whole 600 s timeout. Now the
+    /// signal ends the guest's process group first.
+    @Test func aStoppedValidateTakesItsGuestWithIt() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Run.binary)
+        process.arguments = ["validate", "--kernel", "6.1", "--tier", "tracepoint", "--scenario", "clean-handshakes"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var guests: [Int32] = []
+        for _ in 0..<240 where guests.isEmpty {
+            Thread.sleep(forTimeInterval: 0.5)
+            guests = Self.descendants(of: process.processIdentifier).filter { Self.command(of: $0) == "qemu-system-x86" }
+        }
+        try #require(!guests.isEmpty, "no qemu started under validate within 120 s")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        var alive = guests
+        for _ in 0..<60 where !alive.isEmpty {
+            Thread.sleep(forTimeInterval: 0.5)
+            alive = alive.filter { kill($0, 0) == 0 && Self.command(of: $0) == "qemu-system-x86" }
+        }
+        for pid in alive { kill(pid, SIGKILL) }
+        #expect(process.terminationStatus == 143)
+        #expect(alive.isEmpty, "qemu \(alive) outlived validate by 30 s")
+    }
+
+    /// Every process below `root`, from /proc (their parent links).
+    static func descendants(of root: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var parent: [Int32: Int32] = [:]
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
+        }
+        return parent.keys.filter { pid in
+            var next = parent[pid]
+            while let current = next, current > 1 {
+                if current == root { return true }
+                next = parent[current]
+            }
+            return false
+        }
+    }
+
+    static func command(of pid: Int32) -> String? {
+        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test(arguments: ["6.1", "6.12"])
     func autoPicksFentryInAGuest(kernel: String) throws {
         let run = try Run([Run.binary, "validate", "--kernel", kernel, "--tier", "auto", "--json", "--connections", "50"], timeout: 900)

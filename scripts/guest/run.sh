@@ -48,6 +48,9 @@ ensure_cmds qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio 
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# A stop signal reaches qemu too (same process group): exit once it has
+# ended, through the EXIT trap.
+trap 'exit 143' TERM INT HUP
 root="$tmp/root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,out,etc,lib/modules-extra}
 # Modules fetched beside the kernel image (fetch-kernel.sh) are loaded at boot.
@@ -158,8 +161,10 @@ log="$tmp/console.log"
 # jump label races the other vCPU (an "Oops: int3" in sched_clock_cpu, seen
 # in CI). A guest's clock needs no watchdog: QEMU derives it from the host's.
 append="console=ttyS0 quiet panic=-1 tsc=reliable $extra_append"
+# --foreground: qemu stays in this script's process group, so whoever ends
+# the group (synshadow validate, on SIGTERM or Ctrl-C) ends the guest too.
 set +e
-timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 2 \
+timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 2 \
     -nographic -no-reboot -nic none -vga none -kernel "$kernel" -initrd "$initrd" -append "$append" </dev/null |
     sed -u 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' | tee "$log" |
     sed -u '/SYNSHADOW-GUEST-FILE-BEGIN /,/SYNSHADOW-GUEST-FILE-END/{/SYNSHADOW-GUEST-FILE-BEGIN /!d}'

@@ -104,7 +104,13 @@ public struct GuestRunner {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = streaming ? FileHandle.standardError : FileHandle.nullDevice
+        SignalTrap.installEndingChildGroup()
         do { try process.run() } catch { throw SessionError("cannot start \(arguments[1]): \(error)") }
+        // Foundation starts the child as the leader of a process group of
+        // its own; run.sh keeps qemu in it (timeout --foreground).
+        let child = process.processIdentifier
+        SignalTrap.endWithUs(processGroup: getpgid(child) == child ? child : nil)
+        defer { SignalTrap.endWithUs(processGroup: nil) }
         var collected = ""
         var pending = ""
         while true {

@@ -58,6 +58,38 @@ public enum SignalTrap {
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
+    private static let childGroup = Atomic<Int32>(0)
+
+    /// For a run that starts a child's process group on our behalf (a qemu
+    /// guest's run.sh, its timeout and qemu): a stop signal ends the group
+    /// named by `endWithUs` before it ends us. Orphaned, a guest would run on
+    /// for its whole timeout. Call before starting the child, which then
+    /// inherits the stop signals unblocked (a launcher may hand them over
+    /// blocked, and a guest that ignores SIGTERM outlives us all the same).
+    public static func installEndingChildGroup() {
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            let group = SignalTrap.childGroup.load(ordering: .relaxed)
+            if group > 0 { kill(-group, SIGTERM) }
+            _exit(128 + signal)
+        }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        sigemptyset(&action.sa_mask)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in stopSignals {
+            sigaction(signal, &action, nil)
+            sigaddset(&unblock, signal)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+    }
+
+    /// The process group a stop signal ends with us (see
+    /// `installEndingChildGroup`); nil once it has ended by itself.
+    public static func endWithUs(processGroup group: Int32?) {
+        childGroup.store(group ?? 0, ordering: .relaxed)
+    }
+
     /// Signals that end a run in order (SIGQUIT too: its default, a core
     /// dump and a backtrace, would leave probes attached for seconds).
     public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
