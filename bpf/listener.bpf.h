@@ -57,8 +57,8 @@ static __always_inline struct synshadow_listener_owner *fill_owner(struct synsha
 }
 
 /* After the queue figures: an accept() entering later cannot have taken a
- * child the figures still count; one leaving earlier was counted out
- * together with its child (see accept_finished). */
+ * child the figures still count; one that left earlier had already stamped
+ * the record that takes its child out (see on_accept_exit). */
 static __always_inline void fill_accepts_in_flight(struct synshadow_event *e,
 						   const struct synshadow_listener_owner *owner)
 {
@@ -69,6 +69,24 @@ static __always_inline void fill_accepts_in_flight(struct synshadow_event *e,
 static __always_inline void read_accepts_in_flight(struct synshadow_event *e, __u64 listener)
 {
 	fill_accepts_in_flight(e, bpf_map_lookup_elem(&listener_owners, &listener));
+}
+
+static int stall_step(__u32 index, void *deadline)
+{
+	return bpf_ktime_get_ns() >= *(__u64 *)deadline;
+}
+
+/* Fault injection for tests (ss_config.accept_exit_stall_us): accept()'s
+ * exit hook waits before its record is stamped, as a program preempted there
+ * would. A read-only zero in production: the verifier removes the code. */
+static __always_inline void stall_accept_exit(void)
+{
+	__u64 deadline;
+
+	if (!ss_config.accept_exit_stall_us)
+		return;
+	deadline = bpf_ktime_get_ns() + (__u64)ss_config.accept_exit_stall_us * 1000;
+	bpf_loop(1 << 23, stall_step, &deadline, 0);
 }
 
 /* A thread entered accept() on `listener`. */

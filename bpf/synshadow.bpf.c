@@ -540,7 +540,8 @@ int ss_btf_kfree_skb_cover(unsigned long long *ctx)
  * accept() on the machine, so the common case (a child we saw queued) reads
  * as little as possible; only a child unknown to queued_children (queued
  * before tracing began, or not TCP at all) pays for the full checks. */
-static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
+static __always_inline struct synshadow_event *accept_exit_record(struct trace_event_raw_sys_exit *args,
+								    __u64 *listener_out)
 {
 	long fd = args->ret;
 	struct task_struct *task;
@@ -554,18 +555,20 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	__u64 listener = 0;
 	__u32 netns;
 
+	*listener_out = 0;
+
 	if (fd < 0)
-		return 0;
+		return NULL;
 	task = bpf_get_current_task_btf();
 	fds = task->files->fdt->fd;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
+		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
-		return 0;
+		return NULL;
 	child = BPF_CORE_READ(sock, sk);
 	if (!child)
-		return 0;
+		return NULL;
 	child_key = (__u64)child;
 	queued = bpf_map_lookup_elem(&queued_children, &child_key);
 	if (queued) {
@@ -574,14 +577,14 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 		__u16 family;
 
 		if (BPF_CORE_READ(sock, type) != SOCK_STREAM || BPF_CORE_READ(child, sk_protocol) != IPPROTO_TCP)
-			return 0;
+			return NULL;
 		family = BPF_CORE_READ(child, __sk_common.skc_family);
 		if (family != AF_INET && family != AF_INET6)
-			return 0;
+			return NULL;
 		netns = sock_netns(child);
 		if (!flow_wanted(BPF_CORE_READ(child, __sk_common.skc_num), netns) || !current_task_wanted()) {
 			filtered_out();
-			return 0;
+			return NULL;
 		}
 	}
 	if (queued) {
@@ -593,10 +596,31 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 	/* A queued child passed the address filters when it was created. */
 	e = reserve_sock_record(SS_EVENT_ACCEPT, SS_HOOK_TP_SYS_EXIT_ACCEPT, (struct sock_common *)child, false);
 	if (!e)
-		return 0;
+		return NULL;
 	e->child = child_key;
 	e->netns = netns;
 	e->detail = fd;
+	*listener_out = listener;
+	return e;
+}
+
+/* The exit's record is reserved (and so stamped) before the thread leaves
+ * the in-flight count: a syscall tracepoint's program can be preempted (6.14+
+ * runs them preemptibly), and a thread that left the count first, then
+ * waited 10 ms to stamp its record, made another CPU's queue reading look one
+ * child short (a false queue-mismatch seen in a soak). Stamped first, a
+ * reading in between counts the thread in flight although the model has
+ * already taken the child out: wider, never wrong. */
+static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
+{
+	__u64 listener;
+	struct synshadow_event *e;
+
+	stall_accept_exit();
+	e = accept_exit_record(args, &listener);
+	accept_finished();
+	if (!e)
+		return 0;
 	if (listener) {
 		e->listener = listener;
 		fill_queues(e, (struct sock *)listener);
@@ -651,14 +675,12 @@ int ss_sys_enter_accept(struct trace_event_raw_sys_enter *args)
 	return 0;
 }
 
-/* Every exit leaves the in-flight count first, whatever it returned: the
- * record that reports its child follows within microseconds, and a queue
- * reading taken in between is widened by it (see ModelCore+Queues). */
+/* Every exit leaves the in-flight count, whatever it returned, once its
+ * record (if any) is stamped: see on_accept_exit. */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int ss_sys_exit_accept4(struct trace_event_raw_sys_exit *args)
 {
 	RETURN_IF_IDLE(0);
-	accept_finished();
 	return on_accept_exit(args);
 }
 
@@ -666,7 +688,6 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int ss_sys_exit_accept(struct trace_event_raw_sys_exit *args)
 {
 	RETURN_IF_IDLE(0);
-	accept_finished();
 	return on_accept_exit(args);
 }
 
@@ -922,17 +943,17 @@ static __always_inline void on_cookie_check_exit(const struct sock *sk, const st
 
 static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 {
-	struct synshadow_event *e;
+	struct synshadow_event *e = NULL;
 	const struct sock *child = (const struct sock *)ret;
 
-	/* Out of flight first: the record that reports the child follows
-	 * within microseconds (a reading in between is widened by it). */
+	stall_accept_exit();
+	if (ret && listener_admits(sk)) {
+		/* Out of the queue whether or not the record fits in the ring. */
+		bpf_map_delete_elem(&queued_children, &ret);
+		e = reserve_sock_record(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT, (struct sock_common *)child, false);
+	}
+	/* Out of flight once the record is stamped (see on_accept_exit). */
 	accept_finished();
-	if (!ret || !listener_admits(sk))
-		return;
-	/* Out of the queue whether or not the record fits in the ring. */
-	bpf_map_delete_elem(&queued_children, &ret);
-	e = reserve_sock_record(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT, (struct sock_common *)child, false);
 	if (!e)
 		return;
 	fill_listener(e, sk);

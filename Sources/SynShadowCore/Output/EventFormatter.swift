@@ -80,6 +80,12 @@ public struct EventFormatter: Sendable {
             line.append(" reqq=")
             line.appendDecimal(UInt64(q.requestQueue))
             line.append(0x20)
+            if q.acceptsInFlight > 0 {
+                // Threads inside accept(): the model's accept-queue check allows for them.
+                line.append("inaccept=")
+                line.appendDecimal(UInt64(q.acceptsInFlight))
+                line.append(0x20)
+            }
         }
         switch event.kind {
         case .drop:
@@ -150,6 +156,8 @@ public struct EventFormatter: Sendable {
             line.appendDecimal(UInt64(event.queues.requestQueue))
             line.append(",\"request_young\":")
             line.appendDecimal(UInt64(event.queues.requestYoung))
+            line.append(",\"accepts_in_flight\":")
+            line.appendDecimal(UInt64(event.queues.acceptsInFlight))
         }
         line.append(",\"tcp_flags\":")
         line.appendDecimal(UInt64(event.tcpFlags))

@@ -14,6 +14,7 @@ extension LiveTracer.Configuration {
         config.wakeup_bytes = UInt32(SS_DEFAULT_WAKEUP_BYTES)
         config.self_check_port = selfCheckPort
         config.self_check_netns = selfCheckNetns
+        config.accept_exit_stall_us = acceptExitStallMicroseconds
         var filters: UInt32 = 0
         if let family = addressFilter.family {
             filters |= UInt32(SS_FILTER_FAMILY.rawValue)

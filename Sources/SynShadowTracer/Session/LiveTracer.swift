@@ -35,6 +35,10 @@ public final class LiveTracer {
         /// SS_DEFAULT_RING_BYTES, the kernel side's default (synshadow_abi.h).
         public static let defaultRingBytes = UInt32(SS_DEFAULT_RING_BYTES)
         public var keepsRawRecords = false
+        /// Fault injection for tests, 0 otherwise: accept()'s exit hook
+        /// waits this long before stamping its record, as a program
+        /// preempted there would (synshadow_abi.h, `accept_exit_stall_us`).
+        public var acceptExitStallMicroseconds: UInt32 = 0
 
         public init(tier: Tier? = nil, port: UInt16? = nil, netns: UInt32? = nil) {
             self.tier = tier

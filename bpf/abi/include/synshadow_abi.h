@@ -215,7 +215,10 @@ struct synshadow_config {
 					 * this tier reports (Swift's tier table decides) */
 	ss_u32 ring_bytes;		/* size of the `events` ring (a power of two);
 					 * 0 = SS_DEFAULT_RING_BYTES (the loader leaves it) */
-	ss_u32 reserved2;
+	ss_u32 accept_exit_stall_us;	/* fault injection for tests, 0 otherwise: accept()'s exit
+					 * hook busy-waits this long before its record is stamped,
+					 * as a preempted program would (the verifier drops the
+					 * code when 0) */
 };
 
 /* Every SynShadow marks its self-check listener with this SO_PRIORITY (it
