@@ -7,6 +7,10 @@
 # minute, and prints the series. Too long for CI; run it by hand.
 #
 # Usage: scripts/package/soak-service.sh [--minutes N] [SYNSHADOW]
+#
+# SOAK_RECORD=FILE also runs `synshadow record -o FILE` beside the service for
+# the whole soak, so that a divergence the service reports can be replayed
+# and explained afterwards (several GB for 30 minutes).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 minutes=30
@@ -64,12 +68,17 @@ PY
 cleanup() {
     [[ -n ${service:-} ]] && kill "$service" 2>/dev/null
     [[ -n ${churn:-} ]] && kill "$churn" 2>/dev/null
+    [[ -n ${recorder:-} ]] && kill "$recorder" 2>/dev/null
     nginx -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 "$binary" service --config "$work/synshadow.conf" >"$work/service.out" 2>"$work/service.err" &
 service=$!
+if [[ -n ${SOAK_RECORD:-} ]]; then
+    "$binary" record --force -o "$SOAK_RECORD" >"$work/record.out" 2>"$work/record.err" &
+    recorder=$!
+fi
 for _ in $(seq 300); do curl -sf "127.0.0.1:$metrics_port/metrics" >/dev/null && break; sleep 0.2; done
 python3 "$work/churn.py" $((minutes * 60)) &
 churn=$!
@@ -99,6 +108,10 @@ for minute in $(seq 0 "$minutes"); do
     sleep 20
 done
 findings="$(grep -c FINDING "$work/service.out" || true)"
+if [[ -n ${recorder:-} ]]; then
+    kill -INT "$recorder"; wait "$recorder" || true; recorder=
+    echo "soak-service: recorded $SOAK_RECORD ($(stat -c %s "$SOAK_RECORD") bytes); $(grep -m1 detached "$work/record.err" || true)" >&2
+fi
 kill -TERM "$service"
 status=0
 wait "$service" || status=$?
@@ -109,6 +122,7 @@ grep -o 'FINDING [A-Z]* [a-z-]*' "$work/service.out" | sort | uniq -c | sort -rn
 # (ERROR) are printed whole: under this load each one needs explaining.
 kept="${SOAK_OUT:-/tmp/synshadow-soak-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$kept"
-cp "$work/service.out" "$work/service.err" "$kept/"
+cp "$work"/service.* "$kept/"
+[[ -f $work/record.out ]] && cp "$work"/record.* "$kept/"
 echo "soak-service: findings and stderr kept in $kept" >&2
 grep 'FINDING ERROR' "$work/service.out" | head -20 >&2 || true
