@@ -57,7 +57,7 @@ static __always_inline struct synshadow_listener_owner *fill_owner(struct synsha
 }
 
 /* After the queue figures: an accept() entering later cannot have taken a
- * child the figures still count; one that left earlier had already stamped
+ * child the figures still count; one that left earlier had already submitted
  * the record that takes its child out (see on_accept_exit). */
 static __always_inline void fill_accepts_in_flight(struct synshadow_event *e,
 						   const struct synshadow_listener_owner *owner)

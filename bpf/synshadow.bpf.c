@@ -604,13 +604,15 @@ static __always_inline struct synshadow_event *accept_exit_record(struct trace_e
 	return e;
 }
 
-/* The exit's record is reserved (and so stamped) before the thread leaves
- * the in-flight count: a syscall tracepoint's program can be preempted (6.14+
- * runs them preemptibly), and a thread that left the count first, then
- * waited 10 ms to stamp its record, made another CPU's queue reading look one
- * child short (a false queue-mismatch seen in a soak). Stamped first, a
- * reading in between counts the thread in flight although the model has
- * already taken the child out: wider, never wrong. */
+/* The thread leaves the in-flight count only once its exit's record is
+ * submitted: a syscall tracepoint's program can be preempted (6.14+ runs them
+ * preemptibly), and a thread that left the count first, then waited 10 ms to
+ * stamp its record, made another CPU's queue reading look one child short (a
+ * false queue-mismatch seen in a soak). Submitted first, a reading in between
+ * (this record's own included) counts the thread in flight although the
+ * model has already taken its child out: wider, never wrong. The reservation
+ * is not held across accept_finished either: 6.1's verifier cannot tell a
+ * ring-buffer pointer tested again after a call from a null one. */
 static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 {
 	__u64 listener;
@@ -618,20 +620,20 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *args)
 
 	stall_accept_exit();
 	e = accept_exit_record(args, &listener);
-	accept_finished();
-	if (!e)
-		return 0;
-	if (listener) {
-		e->listener = listener;
-		fill_queues(e, (struct sock *)listener);
-		read_accepts_in_flight(e, listener);
+	if (e) {
+		if (listener) {
+			e->listener = listener;
+			fill_queues(e, (struct sock *)listener);
+			read_accepts_in_flight(e, listener);
+		}
+		/* Otherwise a child queued before tracing began: user space finds
+		 * its listener by the local address and port. */
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+		e->flags |= SS_FLAG_OWNER_KNOWN; /* accept() runs in the owner itself */
+		event_submit(e);
 	}
-	/* Otherwise a child queued before tracing began: user space finds its
-	 * listener by the local address and port. */
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->flags |= SS_FLAG_OWNER_KNOWN; /* accept() runs in the owner itself */
-	event_submit(e);
+	accept_finished();
 	return 0;
 }
 
@@ -941,21 +943,8 @@ static __always_inline void on_cookie_check_exit(const struct sock *sk, const st
 	event_submit(e);
 }
 
-static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
+static __always_inline void submit_accept(struct synshadow_event *e, const struct sock *sk, __u64 ret)
 {
-	struct synshadow_event *e = NULL;
-	const struct sock *child = (const struct sock *)ret;
-
-	stall_accept_exit();
-	if (ret && listener_admits(sk)) {
-		/* Out of the queue whether or not the record fits in the ring. */
-		bpf_map_delete_elem(&queued_children, &ret);
-		e = reserve_sock_record(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT, (struct sock_common *)child, false);
-	}
-	/* Out of flight once the record is stamped (see on_accept_exit). */
-	accept_finished();
-	if (!e)
-		return;
 	fill_listener(e, sk);
 	e->child = ret;
 	e->result = ret;
@@ -963,6 +952,22 @@ static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->flags |= SS_FLAG_OWNER_KNOWN;
 	event_submit(e);
+}
+
+static __always_inline void on_csk_accept_exit(const struct sock *sk, __u64 ret)
+{
+	struct synshadow_event *e;
+
+	stall_accept_exit();
+	if (ret && listener_admits(sk)) {
+		/* Out of the queue whether or not the record fits in the ring. */
+		bpf_map_delete_elem(&queued_children, &ret);
+		e = reserve_sock_record(SS_EVENT_ACCEPT, SS_HOOK_CSK_ACCEPT_EXIT, (struct sock_common *)ret, false);
+		if (e)
+			submit_accept(e, sk, ret);
+	}
+	/* Out of flight once the record is submitted (see on_accept_exit). */
+	accept_finished();
 }
 
 /* fentry/fexit: BPF trampolines, typed arguments. */

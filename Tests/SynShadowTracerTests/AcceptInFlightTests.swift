@@ -8,7 +8,7 @@ import SynShadowTracer
 import Testing
 
 extension LiveKernelTests {
-/// A thread counts as inside accept() until its exit record is stamped. The
+/// A thread counts as inside accept() until its exit record is submitted. The
 /// 30-minute soak (issue 18) had one false queue-mismatch: an nginx worker
 /// left the in-flight count in its sys_exit_accept4 program, was preempted
 /// there (6.14+ runs syscall tracepoints' programs preemptibly) and stamped
@@ -18,10 +18,10 @@ extension LiveKernelTests {
     static let connections = 20
 
     /// accept()'s exit hook is made to wait 20 ms (longer than the 5 ms race
-    /// window) before stamping its record, while a client keeps connecting
+    /// window) before recording it, while a client keeps connecting
     /// on the other CPU: every reading in that wait must still count the
     /// accepting thread, so the model finds no mismatch.
-    @Test func aThreadStaysInFlightUntilItsAcceptIsStamped() throws {
+    @Test func aThreadStaysInFlightUntilItsAcceptIsRecorded() throws {
         let listener = try TCPSocket(family: AF_INET)
         try listener.bindLoopback()
         let port = listener.localPort
