@@ -605,10 +605,10 @@ static __always_inline struct synshadow_event *accept_exit_record(struct trace_e
 }
 
 /* The thread leaves the in-flight count only once its exit's record is
- * submitted: a syscall tracepoint's program can be preempted (6.14+ runs them
- * preemptibly), and a thread that left the count first, then waited 10 ms to
- * stamp its record, made another CPU's queue reading look one child short (a
- * false queue-mismatch seen in a soak). Submitted first, a reading in between
+ * submitted. In a soak on a 6.18 host, a thread that left the count first
+ * stamped its record 10 ms later (held up inside this program), and another
+ * CPU's queue reading in between looked one child short: a false
+ * queue-mismatch. Submitted first, a reading in between
  * (this record's own included) counts the thread in flight although the
  * model has already taken its child out: wider, never wrong. The reservation
  * is not held across accept_finished either: 6.1's verifier cannot tell a

@@ -10,9 +10,8 @@ import Testing
 extension LiveKernelTests {
 /// A thread counts as inside accept() until its exit record is submitted. The
 /// 30-minute soak (issue 18) had one false queue-mismatch: an nginx worker
-/// left the in-flight count in its sys_exit_accept4 program, was preempted
-/// there (6.14+ runs syscall tracepoints' programs preemptibly) and stamped
-/// its record 10 ms later; another CPU's reading in between showed the child
+/// left the in-flight count in its sys_exit_accept4 program, was held up
+/// there (on the 6.18 host) and stamped its record 10 ms later; another CPU's reading in between showed the child
 /// gone with no thread in flight to explain it.
 @Suite struct AcceptInFlightTests {
     static let connections = 20
