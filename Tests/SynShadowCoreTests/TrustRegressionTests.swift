@@ -307,6 +307,53 @@ import Testing
         #expect(run.divergences.isEmpty, "\(run.summary)")
     }
 
+    /// A busy listener: the other CPU's child came inside the SYN's race
+    /// window, and a dozen more handshakes completed (and were accepted)
+    /// after the window but before the settle window decided the SYN. The
+    /// listener keeps only its last eight child instants, so by then the
+    /// window's child had been pushed out and the race was missed: a
+    /// syncookie-sent where the kernel had overflowed.
+    @Test func aRaceSurvivesLaterChildrenOnABusyListener() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(2_000)
+        completeOnAnotherCPU(&script, held)
+        script.wait(10_000_000)
+        for port in UInt16(50_000)..<50_012 {
+            let other = Fixtures.flow(clientPort: port)
+            script.connection(other)
+            script.wait(1_000_000)
+        }
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 0 && run.count(.synDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 1, "\(run.summary)")
+    }
+
+    /// A syncookie ACK read the queue at its limit (room for one); the
+    /// client's data came 1 ms behind it, so the model decided that ACK at
+    /// once (it made no child) — before its race window had closed. The
+    /// other CPU's child, recorded 3 ms after the ACK, came too late to count:
+    /// syncookie-failed, where the kernel had dropped a valid cookie on the
+    /// queue that child filled.
+    @Test func aVerdictAskedBeforeItsRaceWindowClosesIsUndecidable() {
+        var (script, held) = raceAtTheLimit()
+        let flow = Fixtures.flow()
+        script.syn(flow)
+        script.wait(Fixtures.second)  // decided: cookie sent
+        script.ack(flow)
+        script.wait(1_000_000)
+        script.ack(flow)
+        script.wait(2_000_000)
+        completeOnAnotherCPU(&script, held)
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieFailed) == 0 && run.count(.ackDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts >= 1, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
     /// The same child on the SYN's own CPU came after the SYN's softirq, so
     /// after the check: the cookie verdict stands.
     @Test func aChildOnTheSameCPUDoesNotRaceTheSYN() {

@@ -4,8 +4,11 @@
 struct DeadlineQueues: ~Copyable {
     /// What a queue waits for; the raw value is its index.
     enum Lane: Int, CaseIterable {
+        /// Tracepoint tier: a step's race window closes (ahead of its settle
+        /// decision, which it must precede when both fall due at once).
+        case raceWindow = 0
         /// Settle-window decisions: "nothing followed this step".
-        case settle = 0
+        case settle
         /// Accepted flows kept briefly to catch double accepts and late children.
         case accepted
         /// Syncookie flows waiting for their ACK.

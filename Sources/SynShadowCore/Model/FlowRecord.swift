@@ -41,6 +41,9 @@ struct FlowRecord {
     var stepCPU: UInt16
     /// An undecidable verdict awaiting the flow's next segment (`Race`).
     var race: UInt8
+    /// What other CPUs did in the current step's race window, counted when
+    /// it closed (`WindowCounts`; 0 until then).
+    var windowCounts: UInt8
 
     static let noFigure = UInt32.max
 
@@ -69,6 +72,7 @@ struct FlowRecord {
         childState = 0
         stepCPU = 0
         race = 0
+        windowCounts = 0
     }
 
     var key: FlowKey {

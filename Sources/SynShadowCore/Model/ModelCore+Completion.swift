@@ -102,7 +102,7 @@ extension ModelCore {
         // Until the outcome is known the kernel may have removed the request
         // (child created, or tcp_abort_on_overflow) before the model hears of it.
         setMayHaveLeft(flow, true)
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ verdictWait)
+        scheduleSettle(flow, slot: slot, from: event.timestamp)
     }
 
     private mutating func ackForCookie(_ slot: UInt32, _ event: KernelEvent) {
@@ -119,7 +119,7 @@ extension ModelCore {
         noteStep(flow, event)
         noteFigures(flow, event)
         widenAcceptFigure(flow, event)
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ verdictWait)
+        scheduleSettle(flow, slot: slot, from: event.timestamp)
     }
 
     private mutating func ackForUnknownFlow(_ event: KernelEvent, _ lookup: FlowLookup) {
@@ -132,7 +132,7 @@ extension ModelCore {
             let flow = flows.record(slot)
             flow.pointee.state = .strayAck
             noteFigures(flow, event)
-            schedule(.settle, flow, slot: slot, due: event.timestamp &+ verdictWait)
+            scheduleSettle(flow, slot: slot, from: event.timestamp)
             return
         }
         // Function tiers: tcp_check_req runs only for a request sock that exists.
@@ -163,7 +163,7 @@ extension ModelCore {
             setMayRemain(flow, true)
             flow.pointee.state = .resetPending
             noteStep(flow, event)
-            schedule(.settle, flow, slot: found, due: event.timestamp &+ verdictWait)
+            scheduleSettle(flow, slot: found, from: event.timestamp)
         case .requestCreated:
             decideCookie(found, exit: nil)
         default:

@@ -19,6 +19,10 @@ extension ModelCore {
         let flow = flows.record(deadline.slot)
         guard flow.pointee.state != .free, flow.pointee.generation == deadline.generation else { return }
         let slot = deadline.slot
+        if lane == .raceWindow {
+            closeRaceWindow(slot)
+            return
+        }
         let owner = listener(flow.pointee.listener)
         if !owner.pointee.isOpen && lane != .accepted {
             // The listener is gone; so is whatever the flow was waiting for.
@@ -146,8 +150,11 @@ extension ModelCore {
             schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
         } else if acceptQueueMayHaveFilled(flow, accept: accept, limit: limit) {
             // Room when read, maybe full when tested: a failed cookie, or a
-            // valid one dropped on a full accept queue.
-            undecidable(slot, .failedOrDropped)
+            // valid one dropped on a full accept queue. Decided before the
+            // race window closed, the flow's next segment is already here:
+            // it cannot tell the two apart (a client sends its data right
+            // behind its ACK either way).
+            undecidable(slot, .failedOrDropped, resolvable: !raceWindowIsOpen(flow))
             flow.pointee.state = .cookieSent
             schedule(.cookie, flow, slot: slot, due: now &+ configuration.cookieLinger)
         } else {

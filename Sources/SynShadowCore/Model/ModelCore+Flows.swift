@@ -98,6 +98,7 @@ extension ModelCore {
         flow.pointee.stepKind = event.kind.rawValue
         flow.pointee.stepHook = event.hook.rawValue
         flow.pointee.stepCPU = UInt16(truncatingIfNeeded: event.cpu)
+        flow.pointee.windowCounts = 0
     }
 
     @inline(__always)

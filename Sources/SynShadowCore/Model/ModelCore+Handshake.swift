@@ -72,7 +72,7 @@ extension ModelCore {
         {
             flow.pointee.figureRequest = UInt32(clamping: owner.pointee.requests)
         }
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ verdictWait)
+        scheduleSettle(flow, slot: slot, from: event.timestamp)
     }
 
     /// Function tiers: conn_request returned. What happened inside it is now
@@ -164,7 +164,7 @@ extension ModelCore {
         let flow = flows.record(slot)
         flow.pointee.state = .requestCreated
         noteStep(flow, event)
-        schedule(.settle, flow, slot: slot, due: event.timestamp &+ verdictWait)
+        scheduleSettle(flow, slot: slot, from: event.timestamp)
     }
 
     mutating func onRequestQueued(_ event: KernelEvent) {

@@ -44,6 +44,60 @@ extension ModelCore {
         max(max(slowestSoftirqStep, Self.minimumRaceStep) &* 2, configuration.raceWindow)
     }
 
+    /// Waits for the step's verdict: the settle window, and in the
+    /// tracepoint tier the close of its race window before it.
+    mutating func scheduleSettle(_ flow: FlowPointer, slot: UInt32, from time: UInt64) {
+        schedule(.settle, flow, slot: slot, due: time &+ verdictWait)
+        guard !observesFunctions else { return }
+        // One FIFO: dues never go back (the span only grows).
+        let due = max(flow.pointee.stepTime &+ raceSpan, lastRaceWindowDue)
+        lastRaceWindowDue = due
+        deadlines.schedule(.raceWindow, slot: slot, generation: flow.pointee.generation, due: due)
+    }
+
+    /// The step's race window has closed: count what other CPUs did in it
+    /// now, while the listener's recent instants still cover it. The verdict
+    /// comes later (the settle window is ten times longer on the host), when
+    /// a busy listener's instants have long moved past the window.
+    mutating func closeRaceWindow(_ slot: UInt32) {
+        let flow = flows.record(slot)
+        let window = raceWindow(of: flow)
+        guard window.upperBound <= now else { return }  // the span grew: counted live at the verdict
+        let owner = listener(flow.pointee.listener)
+        let cpu = flow.pointee.stepCPU
+        flow.pointee.windowCounts = WindowCounts(
+            children: owner.pointee.recentChildren.count(in: window, otherThan: cpu),
+            accepts: owner.pointee.recentAccepts.count(in: window, otherThan: cpu)
+        ).rawValue
+    }
+
+    /// Children queued on other CPUs in the step's race window: as counted
+    /// when it closed; while it is still open (the flow's next segment came
+    /// first and asks for a verdict now), records yet to come may fall in
+    /// it, so "many".
+    private func childrenInWindow(_ flow: FlowPointer) -> Int {
+        let counts = WindowCounts(rawValue: flow.pointee.windowCounts)
+        if counts.isCounted { return counts.children }
+        if raceWindowIsOpen(flow) { return RecentInstants.many }
+        return listener(flow.pointee.listener).pointee.recentChildren.count(
+            in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
+    }
+
+    /// The same for children accepted on other CPUs.
+    private func acceptsInWindow(_ flow: FlowPointer) -> Int {
+        let counts = WindowCounts(rawValue: flow.pointee.windowCounts)
+        if counts.isCounted { return counts.accepts }
+        if raceWindowIsOpen(flow) { return RecentInstants.many }
+        return listener(flow.pointee.listener).pointee.recentAccepts.count(
+            in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
+    }
+
+    /// The stream has not yet passed the end of the step's race window (at
+    /// the end of the stream nothing more can come: it is closed).
+    func raceWindowIsOpen(_ flow: FlowPointer) -> Bool {
+        !finishing && raceWindow(of: flow).upperBound > now
+    }
+
     /// The reading showed room, but children queued on other CPUs right after
     /// it could have filled the queue before the kernel's check. In the
     /// function tiers, the return's reading (`exit`, right after the check)
@@ -54,9 +108,7 @@ extension ModelCore {
             guard let exit, exit.flags.contains(.queuesValid) else { return false }
             return Int64(exit.queues.acceptQueue) > limit
         }
-        let queued = listener(flow.pointee.listener).pointee.recentChildren.count(
-            in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
-        return accept + Int64(queued) > limit
+        return accept + Int64(childrenInWindow(flow)) > limit
     }
 
     /// The reading showed a full queue, but accept() on other CPUs right
@@ -67,13 +119,12 @@ extension ModelCore {
             guard let exit, exit.flags.contains(.queuesValid) else { return false }
             return Int64(exit.queues.acceptQueue) <= limit
         }
-        let taken = listener(flow.pointee.listener).pointee.recentAccepts.count(
-            in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
-        return accept - Int64(taken) <= limit
+        return accept - Int64(acceptsInWindow(flow)) <= limit
     }
 
     /// One of two verdicts happened and the stream cannot tell which (yet).
-    mutating func undecidable(_ slot: UInt32, _ race: Race) {
+    /// `resolvable`: whether the flow's next segment may still tell.
+    mutating func undecidable(_ slot: UInt32, _ race: Race, resolvable: Bool = true) {
         let flow = flows.record(slot)
         let owner = listener(flow.pointee.listener)
         tallies.racedVerdicts &+= 1
@@ -82,7 +133,7 @@ extension ModelCore {
         if ledger?.netns == owner.pointee.netns, !isOld(flow) {
             ledger?.claimPossibly(counters, at: flow.pointee.stepTime)
         }
-        flow.pointee.race = race.rawValue
+        flow.pointee.race = resolvable ? race.rawValue : 0
     }
 
     /// The flow's next segment arrived: its pending race, if any, is decided
@@ -149,4 +200,28 @@ extension Race {
         }
         return Array(Set(sides.flatMap(\.counters) + extra)).sorted { $0.rawValue < $1.rawValue }
     }
+}
+
+/// What other CPUs did in a step's race window, packed into the flow's one
+/// spare byte: children queued (bits 0-2) and accepts (bits 3-5), each up to
+/// six, seven standing for "seven or more" (as good as unbounded to a
+/// verdict); bit 6 says they were counted.
+struct WindowCounts {
+    var rawValue: UInt8
+
+    private static let counted: UInt8 = 0x40
+    private static let saturated = 7
+
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    init(children: Int, accepts: Int) {
+        rawValue = Self.counted | UInt8(min(children, Self.saturated))
+            | UInt8(min(accepts, Self.saturated)) << 3
+    }
+
+    var isCounted: Bool { rawValue & Self.counted != 0 }
+    var children: Int { Self.expand(Int(rawValue & 7)) }
+    var accepts: Int { Self.expand(Int(rawValue >> 3 & 7)) }
+
+    private static func expand(_ value: Int) -> Int { value == saturated ? RecentInstants.many : value }
 }

@@ -42,6 +42,8 @@ struct ModelCore: ~Copyable {
     /// in a row (SYN -> request built -> request hashed; ACK -> child): the
     /// settle window follows it (see `settleWait`).
     var slowestSoftirqStep: UInt64 = 0
+    /// The latest race-window close scheduled (its lane stays in time order).
+    var lastRaceWindowDue: UInt64 = 0
     /// The CPU of the event being processed.
     var eventCPU: UInt16 = 0
     /// Flows dropped without a verdict: a function tier never reported the

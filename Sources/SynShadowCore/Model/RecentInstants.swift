@@ -19,9 +19,13 @@ struct RecentInstants {
         recorded = UInt8(min(Int(recorded) + 1, Self.capacity))
     }
 
+    /// Stands for "too many to know": more happened than are kept.
+    static let many = Int(Int32.max)
+
     /// How many happened in `window` (inclusive) on a CPU other than `cpu`.
-    /// When the oldest kept instant is already inside the window, older ones
-    /// may have been too: `capacity` is returned then, to stay on the safe side.
+    /// When every kept instant is at or after the window's start, instants
+    /// pushed out before them may have fallen inside it, however late the
+    /// kept ones are: `many` is returned then, to stay on the safe side.
     func count(in window: ClosedRange<UInt64>, otherThan cpu: UInt16) -> Int {
         withUnsafeBytes(of: times) { timeBytes in
             withUnsafeBytes(of: cpus) { cpuBytes in
@@ -34,7 +38,7 @@ struct RecentInstants {
                         inside += 1
                     }
                 }
-                if Int(recorded) == Self.capacity && oldest >= window.lowerBound && inside > 0 { return Self.capacity }
+                if Int(recorded) == Self.capacity && oldest >= window.lowerBound { return Self.many }
                 return inside
             }
         }
