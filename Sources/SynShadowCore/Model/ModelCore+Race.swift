@@ -76,19 +76,21 @@ extension ModelCore {
     /// first and asks for a verdict now), records yet to come may fall in
     /// it, so "many".
     private func childrenInWindow(_ flow: FlowPointer) -> Int {
-        let counts = WindowCounts(rawValue: flow.pointee.windowCounts)
-        if counts.isCounted { return counts.children }
-        if raceWindowIsOpen(flow) { return RecentInstants.many }
-        return listener(flow.pointee.listener).pointee.recentChildren.count(
-            in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
+        inWindow(flow, counted: \.children, instants: \.recentChildren)
     }
 
     /// The same for children accepted on other CPUs.
     private func acceptsInWindow(_ flow: FlowPointer) -> Int {
+        inWindow(flow, counted: \.accepts, instants: \.recentAccepts)
+    }
+
+    private func inWindow(
+        _ flow: FlowPointer, counted: KeyPath<WindowCounts, Int>, instants: KeyPath<ListenerRecord, RecentInstants>
+    ) -> Int {
         let counts = WindowCounts(rawValue: flow.pointee.windowCounts)
-        if counts.isCounted { return counts.accepts }
+        if counts.isCounted { return counts[keyPath: counted] }
         if raceWindowIsOpen(flow) { return RecentInstants.many }
-        return listener(flow.pointee.listener).pointee.recentAccepts.count(
+        return listener(flow.pointee.listener).pointee[keyPath: instants].count(
             in: raceWindow(of: flow), otherThan: flow.pointee.stepCPU)
     }
 
