@@ -37,7 +37,8 @@ struct ss_loader {
 	struct loaded_program *programs;	/* what Swift's tier table handed over */
 	size_t program_count;
 	struct bpf_link *iter_link;
-	int cgroup_fd;
+	int cgroup_fd;			/* where sock_ops and cgroup_skb attach */
+	struct bpf_link **extra_cgroup_links;	/* ss_loader_attach_cgroup_too */
 	int counters_fd;
 	int owners_fd;
 	int cpu_count;
@@ -129,7 +130,8 @@ static bool is_iterator(const struct bpf_program *program)
 }
 
 /* Attaches as the program's section says: a tracepoint, kprobe or fentry by
- * itself; sock_ops and cgroup_skb on the cgroup v2 root; iter/tcp as an
+ * itself; sock_ops and cgroup_skb on the session's cgroup (the cgroup v2
+ * root, or the one `--cgroup` names); iter/tcp as an
  * iterator, read on demand (ss_loader_snapshot). */
 static int attach_program(struct ss_loader *loader, struct loaded_program *loaded, char *error, size_t error_size)
 {
@@ -248,7 +250,7 @@ int ss_loader_open(const struct ss_loader_options *options, struct ss_loader **o
 
 	loader->cgroup_fd = open(options->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (loader->cgroup_fd < 0) {
-		err = fail(error, error_size, -errno, "cannot open the cgroup v2 root %s: %s",
+		err = fail(error, error_size, -errno, "cannot open the cgroup %s to attach to: %s",
 			   options->cgroup_path, strerror(errno));
 		goto fail_close;
 	}
@@ -554,12 +556,126 @@ int ss_loader_set_idle(struct ss_loader *loader, int idle)
 	return bpf_map__update_elem(map, &zero, sizeof(zero), &value, sizeof(value), BPF_ANY);
 }
 
+int ss_loader_attach_cgroup_too(struct ss_loader *loader, const char *path, char *error, size_t error_size)
+{
+	size_t i;
+	int fd;
+	int err = 0;
+
+	if (loader->extra_cgroup_links)
+		return fail(error, error_size, -EBUSY, "the cgroup programs are already attached at a second cgroup");
+	loader->extra_cgroup_links = calloc(loader->program_count ? loader->program_count : 1, sizeof(struct bpf_link *));
+	if (!loader->extra_cgroup_links)
+		return fail(error, error_size, -ENOMEM, "out of memory");
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = fail(error, error_size, -errno, "cannot open the cgroup %s: %s", path, strerror(errno));
+		ss_loader_detach_cgroup_too(loader);
+		return err;
+	}
+	for (i = 0; i < loader->program_count; i++) {
+		struct loaded_program *loaded = &loader->programs[i];
+		struct bpf_link *link;
+
+		if (!is_cgroup_program(loaded->program))
+			continue;
+		link = bpf_program__attach_cgroup(loaded->program, fd);
+		if (!link) {
+			err = -errno;
+			fail(error, error_size, err, "attaching %s at %s failed: %s", bpf_program__name(loaded->program),
+			     path, strerror(-err));
+			break;
+		}
+		loader->extra_cgroup_links[i] = link;
+	}
+	/* The links hold the cgroup; the descriptor is not needed past attach. */
+	close(fd);
+	if (err)
+		ss_loader_detach_cgroup_too(loader);
+	return err;
+}
+
+void ss_loader_detach_cgroup_too(struct ss_loader *loader)
+{
+	size_t i;
+
+	if (!loader->extra_cgroup_links)
+		return;
+	for (i = loader->program_count; i-- > 0;)
+		bpf_link__destroy(loader->extra_cgroup_links[i]);
+	free(loader->extra_cgroup_links);
+	loader->extra_cgroup_links = NULL;
+}
+
+size_t ss_loader_program_count(struct ss_loader *loader)
+{
+	return loader->program_count;
+}
+
+int ss_loader_program_stats(struct ss_loader *loader, size_t index, struct ss_program_stats *stats)
+{
+	struct bpf_prog_info info;
+	__u32 length = sizeof(info);
+	int err;
+
+	if (index >= loader->program_count)
+		return -EINVAL;
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(bpf_program__fd(loader->programs[index].program), &info, &length);
+	if (err)
+		return err;
+	memset(stats, 0, sizeof(*stats));
+	snprintf(stats->name, sizeof(stats->name), "%s", info.name);
+	stats->run_time_ns = info.run_time_ns;
+	stats->run_count = info.run_cnt;
+	stats->recursion_misses = info.recursion_misses;
+	return 0;
+}
+
+int ss_enable_bpf_stats(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int ss_bpf_programs_run_time(const char *prefix, uint64_t loaded_since_ns, uint64_t *run_time_ns,
+			     uint64_t *run_count)
+{
+	size_t prefix_length = strlen(prefix);
+	__u32 id = 0;
+	int found = 0;
+	int err;
+
+	*run_time_ns = 0;
+	*run_count = 0;
+	while ((err = bpf_prog_get_next_id(id, &id)) == 0) {
+		struct bpf_prog_info info;
+		__u32 length = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;	/* unloaded meanwhile */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0 && info.load_time >= loaded_since_ns &&
+		    strncmp(info.name, prefix, prefix_length) == 0) {
+			*run_time_ns += info.run_time_ns;
+			*run_count += info.run_cnt;
+			found++;
+		}
+		close(fd);
+	}
+	/* libbpf returns -ENOENT past the last program. */
+	return err == -ENOENT ? found : err;
+}
+
 void ss_loader_close(struct ss_loader *loader)
 {
 	if (!loader)
 		return;
 	if (loader->ring_open)
 		ss_ring_reader_close(&loader->ring);
+	ss_loader_detach_cgroup_too(loader);
 	detach_all(loader);
 	free(loader->programs);
 	bpf_link__destroy(loader->iter_link);

@@ -44,7 +44,10 @@ extension LiveKernelTests {
             #expect(live.filter { $0.kind == .accept }.count == Self.connections)
             // A SYN and an ACK per turned-away connection on the other
             // namespace's listener (the other port leaves before counting).
-            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(2 * Self.connections))
+            // Our connections are in another cgroup: the cgroup programs, attached
+            // at the chosen one, never run for them; the tracepoints still do and
+            // filter each one out.
+            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(Self.connections))
             #expect(tracer.session.counters().lost == 0)
         }
 
@@ -121,7 +124,54 @@ extension LiveKernelTests {
             #expect(live.contains { $0.kind == .listenStart && $0.pid == server.pid && $0.comm.description == "busybox" })
             #expect(live.map(\.kind).contains(.syn) && live.map(\.kind).contains(.childCreated))
             #expect(live.contains { $0.kind == .accept && $0.pid == server.pid })
-            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(2 * Self.connections))
+            // Our connections are in another cgroup: the cgroup programs, attached
+            // at the chosen one, never run for them; the tracepoints still do and
+            // filter each one out.
+            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(Self.connections))
+        }
+
+        /// `--cgroup` attaches the cgroup programs at that cgroup, not at the
+        /// root: a socket of any other cgroup never runs them (the kernel's
+        /// own run counts say so), while the chosen cgroup's listener is
+        /// traced and the self-check still sees every hook (its listener
+        /// lives in a cgroup of its own, removed afterwards).
+        @Test func aCgroupFilterAttachesAtThatCgroupOnly() throws {
+            let cgroupRoot = try Preflight.cgroupRoot()
+            let directory = "\(cgroupRoot)/synshadow-attach-test-\(getpid())"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+            defer { rmdir(directory) }
+            let statistics = try BPFStatistics()
+            defer { statistics.close() }
+            let ours = try Listener(family: AF_INET)
+            let serverPort = try freePort()
+
+            var configuration = LiveTracer.Configuration(tier: .tracepoint)
+            configuration.ownerFilter = OwnerFilter(cgroup: try OwnerFilter.cgroup(named: directory, root: cgroupRoot))
+            let tracer = try LiveTracer(configuration: configuration)
+            defer { tracer.close() }
+            #expect(tracer.attachment.attachAt == directory)
+            let collector = CollectingConsumer()
+            _ = try tracer.start(into: collector)
+            let selfCheckCgroup = try #require(tracer.attachment.selfCheckCgroup)
+            #expect(!FileManager.default.fileExists(atPath: selfCheckCgroup), "the self-check's cgroup stayed behind")
+
+            func cgroupProgramRuns() -> UInt64 {
+                tracer.session.programStatistics()
+                    .filter { $0.name.hasPrefix("ss_cgroup_skb") || $0.name.hasPrefix("ss_sock_ops") }
+                    .reduce(0) { $0 + $1.runCount }
+            }
+            let beforeOurs = cgroupProgramRuns()
+            try ours.connectAndAccept(Self.connections)
+            let afterOurs = cgroupProgramRuns()
+            #expect(afterOurs == beforeOurs, "sockets of another cgroup ran the cgroup programs \(afterOurs - beforeOurs) times")
+
+            let server = try BusyboxListener(port: serverPort, cgroup: directory)
+            defer { server.stop() }
+            try server.connectOnce()
+            try drain(tracer, into: collector)
+            #expect(cgroupProgramRuns() > afterOurs, "the chosen cgroup's listener did not run the cgroup programs")
+            let live = collector.events.filter { !$0.kind.isSnapshot && $0.flow.localPort == serverPort }
+            #expect(live.map(\.kind).contains(.syn) && live.map(\.kind).contains(.childCreated))
         }
 
         /// A listener older than the session: user space decides from /proc.
@@ -150,7 +200,10 @@ extension LiveKernelTests {
             #expect(live.allSatisfy { $0.flow.localPort == serverPort },
                 "traffic of other owners reached user space: \(strays(live, port: serverPort))")
             #expect(live.contains { $0.kind == .syn } && live.contains { $0.kind == .accept && $0.pid == server.pid })
-            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(2 * Self.connections))
+            // Our connections are in another cgroup: the cgroup programs, attached
+            // at the chosen one, never run for them; the tracepoints still do and
+            // filter each one out.
+            #expect(tracer.session.counters().filtered - filteredBefore >= UInt64(Self.connections))
         }
 
         private func drain(_ tracer: LiveTracer, into collector: CollectingConsumer) throws {

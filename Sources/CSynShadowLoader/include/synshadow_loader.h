@@ -44,7 +44,7 @@ struct ss_loader_options {
 	struct synshadow_config config;	/* written whole into the object's .rodata.config */
 	const struct ss_program *programs; /* the tier's programs (Swift's tier table): only these load */
 	size_t program_count;
-	const char *cgroup_path;	/* cgroup v2 mount to attach sock_ops/cgroup_skb */
+	const char *cgroup_path;	/* cgroup v2 directory to attach sock_ops/cgroup_skb at */
 	ss_record_fn on_record;
 	void *context;
 };
@@ -144,6 +144,45 @@ int ss_loader_set_attached(struct ss_loader *loader, int attached, char *error, 
  * apart from SynShadow's work, for `synshadow bench`. Takes effect on the
  * next hook run. 0, or a negative errno. */
 int ss_loader_set_idle(struct ss_loader *loader, int idle);
+
+/* Attaches the sock_ops and cgroup_skb programs at a second cgroup as well,
+ * until ss_loader_detach_cgroup_too: the start-up self-check's own sockets
+ * live in SynShadow's cgroup, which a `--cgroup` attach point may not cover.
+ * The caller must choose a cgroup that neither contains nor lies inside the
+ * session's, or a socket would run each program twice. 0, or a negative
+ * errno with `error` filled (nothing stays attached at the second cgroup). */
+int ss_loader_attach_cgroup_too(struct ss_loader *loader, const char *path, char *error, size_t error_size);
+
+/* Undoes ss_loader_attach_cgroup_too; nothing when there is none. */
+void ss_loader_detach_cgroup_too(struct ss_loader *loader);
+
+/* One loaded program's run statistics, counted by the kernel while BPF
+ * run-time statistics are on (ss_enable_bpf_stats). */
+struct ss_program_stats {
+	char name[16];
+	uint64_t run_time_ns;
+	uint64_t run_count;
+	uint64_t recursion_misses;
+};
+
+/* The session's number of loaded programs. */
+size_t ss_loader_program_count(struct ss_loader *loader);
+
+/* Statistics of loaded program `index` (< ss_loader_program_count). 0, or
+ * a negative errno. */
+int ss_loader_program_stats(struct ss_loader *loader, size_t index, struct ss_program_stats *stats);
+
+/* Turns on the kernel's BPF run-time statistics (run_time_ns, run_cnt) for
+ * as long as the returned descriptor stays open; a negative errno when the
+ * kernel refuses. They cost two clock reads per program run. */
+int ss_enable_bpf_stats(void);
+
+/* Sums the statistics of every BPF program on the machine whose name starts
+ * with `prefix` and that was loaded at or after `loaded_since_ns` (boot-time
+ * nanoseconds): another process's session, which `synshadow bench` measures
+ * from outside. The number of programs summed, or a negative errno. */
+int ss_bpf_programs_run_time(const char *prefix, uint64_t loaded_since_ns, uint64_t *run_time_ns,
+			     uint64_t *run_count);
 
 /* Detaches everything and frees. Safe on NULL. */
 void ss_loader_close(struct ss_loader *loader);

@@ -33,4 +33,12 @@ int ss_mount_pseudo(const char *type, const char *target);
 /* The calling thread's id (gettid). */
 int ss_thread_id(void);
 
+/* A TCP socket (SOCK_CLOEXEC) that belongs to another cgroup v2 directory:
+ * a short-lived child process joins the cgroup (`cgroup_procs`, the path of
+ * its cgroup.procs file), creates the socket in the calling thread's network
+ * namespace and hands it back over a socketpair. A socket keeps the cgroup
+ * of the task that created it, so programs attached at that cgroup see its
+ * traffic while the caller stays where it is. The descriptor, or -errno. */
+int ss_socket_in_cgroup(const char *cgroup_procs, int family);
+
 #endif

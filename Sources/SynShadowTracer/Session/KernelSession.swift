@@ -12,11 +12,14 @@ public struct SessionOptions: Sendable {
     /// (bpf/abi/include/synshadow_abi.h): handed whole to the loader, which
     /// writes it into the BPF object. Built by `LiveTracer.Configuration`.
     public var config: synshadow_config
-    public var cgroupRoot: String
+    /// The cgroup v2 directory the sock_ops and cgroup_skb programs attach
+    /// at: the hierarchy's root, or the cgroup `--cgroup` names, so that
+    /// sockets anywhere else never run them.
+    public var attachCgroup: String
 
-    public init(config: synshadow_config, cgroupRoot: String) {
+    public init(config: synshadow_config, attachCgroup: String) {
         self.config = config
-        self.cgroupRoot = cgroupRoot
+        self.attachCgroup = attachCgroup
     }
 
     /// The tier to load; setting it also sets the hooks that report (its table).
@@ -57,7 +60,7 @@ public final class KernelSession {
         defer { loadable.forEach { free($0.name) } }
         let programs = loadable.map { ss_program(name: $0.name, hooks: $0.hooks, flags: $0.flags) }
         let status: Int32 = object.withUnsafeBytes { objectBytes in
-            options.cgroupRoot.withCString { cgroupPath in
+            options.attachCgroup.withCString { cgroupPath in
                 programs.withUnsafeBufferPointer { programList in
                     cOptions.object = objectBytes.baseAddress
                     cOptions.object_size = objectBytes.count
@@ -145,6 +148,36 @@ public final class KernelSession {
         let status = ss_loader_set_attached(loader, attached ? 1 : 0, &error, error.count)
         if status != 0 {
             throw SessionError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
+    /// Attaches the cgroup programs at a second cgroup too, until
+    /// `detachCgroupProgramsToo()`: the self-check's sockets live outside a
+    /// `--cgroup` attach point. `path` must neither contain nor lie inside
+    /// `options.attachCgroup`, or its sockets would run each program twice.
+    public func attachCgroupProgramsToo(at path: String) throws(SessionError) {
+        guard let loader else { return }
+        var error = [CChar](repeating: 0, count: Self.messageCapacity)
+        if ss_loader_attach_cgroup_too(loader, path, &error, error.count) != 0 {
+            throw SessionError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
+    public func detachCgroupProgramsToo() {
+        if let loader { ss_loader_detach_cgroup_too(loader) }
+    }
+
+    /// Each loaded program's run time and runs so far, as the kernel counts
+    /// them while BPF statistics are on (`BPFStatistics`); zeros otherwise.
+    public func programStatistics() -> [ProgramStatistics] {
+        guard let loader else { return [] }
+        return (0..<ss_loader_program_count(loader)).compactMap { index in
+            var stats = ss_program_stats()
+            guard ss_loader_program_stats(loader, index, &stats) == 0 else { return nil }
+            let name = withUnsafeBytes(of: stats.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            return ProgramStatistics(
+                name: name, runTimeNanoseconds: stats.run_time_ns, runCount: stats.run_count,
+                recursionMisses: stats.recursion_misses)
         }
     }
 

@@ -66,6 +66,10 @@ public final class LiveTracer {
         /// No process in /proc holds the socket: it cannot pass an owner filter.
         public var ownerUnknown = 0
     }
+    /// Where the cgroup programs attach (`--cgroup`), and the self-check's cgroup.
+    public let attachment: CgroupAttachment
+    /// Why the programs attach at the root although `--cgroup` was given.
+    public private(set) var attachmentFallback: String?
     private var reportedLoss: UInt64 = 0
     /// Drains that ended at a record another CPU was still writing: no
     /// watermark, so the model's time waited for the next drain.
@@ -84,10 +88,22 @@ public final class LiveTracer {
         self.configuration = configuration
         try Preflight.checkCommon()
         let cgroupRoot = try Preflight.cgroupRoot()
-        selfCheck = try SelfCheck()
+        var attachment = CgroupAttachment(root: cgroupRoot, filter: configuration.ownerFilter.cgroup)
+        do {
+            try attachment.makeSelfCheckCgroup()
+            selfCheck = try SelfCheck(listenerCgroup: attachment.selfCheckCgroup)
+        } catch {
+            // No cgroup of its own for the self-check (a read-only cgroup
+            // mount): the root attach, the in-kernel filter keeping the rest out.
+            attachment.removeSelfCheckCgroup()
+            attachmentFallback = "\(error)"
+            attachment = .atRoot(cgroupRoot)
+            selfCheck = try SelfCheck()
+        }
+        self.attachment = attachment
         var options = SessionOptions(
             config: configuration.kernelConfig(selfCheckPort: selfCheck.port, selfCheckNetns: selfCheck.netns),
-            cgroupRoot: cgroupRoot)
+            attachCgroup: attachment.attachAt)
         options.tier = configuration.tier ?? .tracepoint
         selection = try TierSelector.open(requested: configuration.tier, options: options)
         selection.session.keepsRawRecords = configuration.keepsRawRecords
@@ -98,6 +114,13 @@ public final class LiveTracer {
     /// Proves every hook, snapshots existing sockets, and delivers whatever
     /// real traffic arrived meanwhile. Throws naming the silent hook.
     public func start(into consumer: EventConsumer) throws -> SelfCheck.Report {
+        if let selfCheckCgroup = attachment.selfCheckCgroup {
+            try session.attachCgroupProgramsToo(at: selfCheckCgroup)
+        }
+        defer {
+            session.detachCgroupProgramsToo()
+            attachment.removeSelfCheckCgroup()
+        }
         let report = try selfCheck.run(
             session: session,
             snapshot: { try session.snapshot() },
@@ -139,7 +162,10 @@ public final class LiveTracer {
     }
 
     /// Detaches everything.
-    public func close() { session.close() }
+    public func close() {
+        session.close()
+        attachment.removeSelfCheckCgroup()
+    }
 
     public func drainOnce(into consumer: EventConsumer, timeoutMilliseconds: Int32) throws {
         let outcome = try session.drain(timeoutMilliseconds: timeoutMilliseconds) { events, raw in

@@ -57,11 +57,13 @@ public final class SelfCheck {
 
     /// Binds the self-check listener first: its port and namespace must be
     /// known before the programs load, so that it passes the user's filters.
-    public init() throws(SessionError) {
+    /// `cgroup`: the directory the listener must belong to, where the cgroup
+    /// programs do not attach at the root (see `CgroupAttachment`).
+    public init(listenerCgroup cgroup: String? = nil) throws(SessionError) {
         sandbox = try NetworkNamespaceSandbox()
         do {
             let listener = try sandbox.run {
-                let socket = try TCPSocket(family: AF_INET)
+                let socket = try cgroup.map { try TCPSocket(family: AF_INET, inCgroup: $0) } ?? TCPSocket(family: AF_INET)
                 try socket.setOption(level: SOL_SOCKET, name: SO_PRIORITY, value: Int32(bitPattern: SS_SELF_CHECK_PRIORITY))
                 try socket.bindLoopback()
                 return socket

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CSynShadowSystem
 
 /// Just enough of BSD sockets to drive real handshakes on loopback: the
 /// self-check, the demo and the live tests all use it.
@@ -24,6 +25,16 @@ public final class TCPSocket {
     public init(family: Int32) throws(Failure) {
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
+        self.descriptor = fd
+        self.family = family
+    }
+
+    /// A TCP socket created by a short-lived child process in another cgroup
+    /// (`cgroupDirectory`), in the calling thread's network namespace: it
+    /// belongs to that cgroup for its whole life.
+    public init(family: Int32, inCgroup cgroupDirectory: String) throws(Failure) {
+        let fd = ss_socket_in_cgroup(cgroupDirectory + "/cgroup.procs", family)
+        guard fd >= 0 else { throw Failure(call: "socket in cgroup \(cgroupDirectory)", code: -fd) }
         self.descriptor = fd
         self.family = family
     }

@@ -37,6 +37,25 @@ struct InterleavedOverhead {
         var ratios: [Double] = []
         /// The same for each idle window.
         var idleRatios: [Double] = []
+        /// Traced windows over the idle window that follows each: SynShadow's
+        /// own work, the kernel's dispatch of the hooks cancelled out.
+        var ownWorkRatios: [Double] = []
+        /// BPF run time (the kernel's statistics) and connections in the
+        /// measured part of each kind of window.
+        var tracedBPFNanoseconds: UInt64 = 0
+        var tracedConnections = 0
+        /// Connections from each traced window's attach to its detach: what
+        /// the events and the drain thread's time are shared among.
+        var connectionsWhileAttached = 0
+        var idleBPFNanoseconds: UInt64 = 0
+        var idleConnections = 0
+        /// Per program over the traced windows: where the BPF time goes.
+        var tracedPrograms: [ProgramStatistics] = []
+        /// CPU time of the thread that drains, decodes and models, all along.
+        var drainThreadNanoseconds: UInt64 = 0
+        var wakeups: UInt64 = 0
+        /// Seconds the hooks were attached and tracing.
+        var tracedSeconds: Double = 0
         var events: UInt64 = 0
         var lost: UInt64 = 0
         /// How the loss splits: ring full, runs the kernel skipped (by hook).
@@ -58,12 +77,15 @@ struct InterleavedOverhead {
         let done = Atomic<Bool>(false)
         let generation = Atomic<Int>(0)
         let drained = DispatchSemaphore(value: 0)
+        let drainCPU = Atomic<UInt64>(0)
         let kept = RawRecords()
         let box = UncheckedBox(tracer)
         try tracer.session.setHooksAttached(false)
         Thread {
             // The full pipeline (decode, model, findings), a fresh model for
             // each traced window: a detach splits the flows in flight.
+            let cpuAtStart = ThreadCPU.nanoseconds()
+            defer { drainCPU.store(ThreadCPU.nanoseconds() - cpuAtStart, ordering: .relaxed) }
             var seen = -1
             var keeper: RecordKeeper?
             while !done.load(ordering: .relaxed) {
@@ -102,10 +124,29 @@ struct InterleavedOverhead {
                 throw error
             }
             if window == .traced { generation.add(1, ordering: .relaxed) }
+            let attached = load.acceptedSoFar
             Thread.sleep(forTimeInterval: settle)
-            let start = (Date(), load.acceptedSoFar)
+            let start = (Date(), load.acceptedSoFar, tracer.session.programStatistics())
             Thread.sleep(forTimeInterval: windowSeconds - settle)
-            rates.append(Double(load.acceptedSoFar - start.1) / Date().timeIntervalSince(start.0))
+            let connections = load.acceptedSoFar - start.1
+            let seconds = Date().timeIntervalSince(start.0)
+            rates.append(Double(connections) / seconds)
+            result.tracedSeconds += window == .traced ? windowSeconds : 0
+            let programs = zip(tracer.session.programStatistics(), start.2).map { $0.since($1) }
+            let bpf = programs.reduce(0) { $0 + $1.runTimeNanoseconds }
+            switch window {
+            case .traced:
+                result.connectionsWhileAttached += load.acceptedSoFar - attached
+                result.tracedBPFNanoseconds += bpf
+                result.tracedConnections += connections
+                result.tracedPrograms = result.tracedPrograms.isEmpty
+                    ? programs : zip(result.tracedPrograms, programs).map { $0.adding($1) }
+            case .idle:
+                result.idleBPFNanoseconds += bpf
+                result.idleConnections += connections
+            case .untraced:
+                break
+            }
         }
         try tracer.session.setHooksAttached(false)
         try tracer.session.setHooksIdle(false)
@@ -115,6 +156,12 @@ struct InterleavedOverhead {
         drained.wait()
         let after = tracer.session.counters()
 
+        // U T U I: each traced window's ratio over the next idle window's.
+        for index in stride(from: 1, to: rates.count - 3, by: 4) {
+            let traced = rates[index] / ((rates[index - 1] + rates[index + 1]) / 2)
+            let idle = rates[index + 2] / ((rates[index + 1] + rates[index + 3]) / 2)
+            if traced.isFinite, idle.isFinite, idle > 0 { result.ownWorkRatios.append(traced / idle) }
+        }
         for index in stride(from: 1, to: rates.count - 1, by: 2) {
             let base = (rates[index - 1] + rates[index + 1]) / 2
             let ratio = base > 0 ? [rates[index] / base] : []
@@ -127,6 +174,8 @@ struct InterleavedOverhead {
             }
         }
         result.untracedRates = stride(from: 0, to: rates.count, by: 2).map { rates[$0] }
+        result.drainThreadNanoseconds = drainCPU.load(ordering: .relaxed)
+        result.wakeups = after.wakeups - before.wakeups
         result.events = after.events - before.events
         result.lost = after.eventsLost - before.eventsLost
         result.lossDetail = after.lossDescription(since: before)

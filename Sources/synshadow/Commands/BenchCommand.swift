@@ -8,20 +8,34 @@ import Synchronization
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure what tracing costs: connection rate untraced, traced by SynShadow, traced by bpftrace.",
+        abstract: "Measure what tracing costs: where the time goes, per connection, per output, per cgroup.",
         discussion: """
             Runs a loopback connect/accept load at the machine's maximum rate and prints one table \
-            with every figure measured side by side. SynShadow's hooks are detached and re-attached \
-            every half second within one load, and each traced window is compared with the \
-            untraced windows either side of it: the machine's own drift cancels out. Idle windows \
-            between them keep every hook attached but make each return at once: the kernel's \
-            dispatch of the hooks alone, so the gap to the traced ratio is SynShadow's own work \
-            (BPF programs, ring buffer, decoding, model). bpftrace, \
-            which cannot be paused, runs in alternating rounds against untraced rounds. Build with \
-            `swift build -c release` first: a debug build measures the debugger-friendly code.
+            with every figure measured side by side, each against its goal where it has one:
 
-            EXAMPLE:
-              sudo .build/release/synshadow bench --seconds 5 --rounds 3
+              * SynShadow's hooks detached and re-attached every half second within one load: each \
+            traced window compared with the untraced windows either side of it (the machine's own \
+            drift cancels out). Idle windows keep every hook attached but make each return at \
+            once: the kernel's dispatch of the hooks alone, so traced/idle is SynShadow's own work. \
+            Ratios are medians with a 95% confidence interval (the sign test's, no distribution \
+            assumed).
+              * Where SynShadow's time goes: each BPF program's run time (the kernel's BPF \
+            statistics, as `bpftool prog show` reports them), the drain thread's CPU, ring \
+            wake-ups, decode + model alone, formatting alone.
+              * `--cgroup`: the hooks attached at a cgroup the bench makes, the load inside it and \
+            then in a sibling cgroup.
+              * `trace`, `trace --json`, `record` and `top`, each a process of this binary with its \
+            output in a file: rate beside the load, CPU per 1,000 connections (its threads and its \
+            BPF programs), events lost, lines shed, bytes per connection.
+              * bpftrace printing each event, in alternating rounds (it cannot be paused).
+
+            Build with `swift build -c release` first: a debug build measures the debugger-friendly \
+            code. Run it several times: the note of issue 19 gives the figures of five runs.
+
+            EXAMPLES:
+              sudo .build/release/synshadow bench
+              sudo .build/release/synshadow bench --seconds 5 --rounds 3 --no-bpftrace
+              sudo synshadow bench --tier fentry --no-output-modes   # in a guest with fentry
             """
     )
 
@@ -39,21 +53,38 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "SYNs in the forced-loss flood (a namespace of its own, a 64 KiB ring).")
     var floodSyns: Int = 50_000
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Attach tier: auto, fentry, kprobe or tracepoint.", valueName: "tier"))
+    var tier: TierChoice = .auto
+
+    @Option(parsing: .unconditional, help: "Seconds per window of each output mode (trace, trace --json, record, top).")
+    var outputSeconds: Double = 2
+
     @Flag(help: "Skip the bpftrace comparison.")
     var noBpftrace = false
+
+    @Flag(help: "Skip the output modes (trace, trace --json, record, top as processes of their own).")
+    var noOutputModes = false
+
+    @Flag(help: "Skip the --cgroup figures (the load inside and outside a traced cgroup).")
+    var noCgroup = false
 
     func validate() throws {
         try OptionRange("--seconds", 0.1...3600, unit: "seconds").check(seconds)
         try OptionRange("--rounds", 1...100).check(rounds)
         try OptionRange("--clients", 1...64).check(clients)
         try OptionRange("--flood-syns", 1...10_000_000).check(floodSyns)
+        try OptionRange("--output-seconds", 0.5...600, unit: "seconds").check(outputSeconds)
     }
 
     func run() throws {
+        // The kernel counts each program's run time while this is open.
+        let statistics = try CommandFailure.reported { try BPFStatistics() }
+        defer { statistics.close() }
+
         // SynShadow: traced, idle and untraced windows interleaved within one
         // load (see InterleavedOverhead).
         Terminal.note("\(pairs) traced and \(pairs) idle windows (hooks attached) between untraced ones")
-        var configuration = LiveTracer.Configuration()
+        var configuration = LiveTracer.Configuration(tier: tier.tier)
         configuration.keepsRawRecords = true  // real records for the pipeline figure
         let tracer = try CommandFailure.reported { try LiveTracer(configuration: configuration) }
         defer { tracer.close() }
@@ -64,6 +95,15 @@ struct BenchCommand: ParsableCommand {
         let tracedTier = tracer.tier
         let mapMemory = tracer.session.mapMemoryBytes
         tracer.close()
+
+        let scope = noCgroup ? nil : try CommandFailure.reported {
+            Terminal.note("--cgroup: the load inside the traced cgroup, then in another")
+            return try CgroupScopeCost().measure(tier: tracedTier, pairs: max(3, pairs / 2), clients: clients)
+        }
+        let outputs = noOutputModes ? [] : try CommandFailure.reported {
+            try OutputModesCost(windowSeconds: outputSeconds, rounds: max(rounds, 3), tier: tracedTier)
+                .measure(clients: clients)
+        }
 
         // bpftrace cannot be detached and re-attached in place: alternating
         // rounds, each against an untraced round of its own.
@@ -78,14 +118,24 @@ struct BenchCommand: ParsableCommand {
         }
 
         var table = BenchTable()
+        table.add("tier", tracedTier.name, "\(ProcessInfo.processInfo.activeProcessorCount) CPUs")
         let base = median(interleaved.untracedRates)
         table.add("untraced connections/s (windows)", String(format: "%.0f", base), "1.000")
-        addWindows(
-            "synshadow (model on)", rates: interleaved.tracedRates, ratios: interleaved.ratios, ratioName: "traced",
-            to: &table)
-        addWindows(
-            "hooks attached but idle", rates: interleaved.idleRates, ratios: interleaved.idleRatios,
-            ratioName: "idle", to: &table)
+        table.add(
+            "synshadow traced (model on) connections/s", String(format: "%.0f", median(interleaved.tracedRates)),
+            MedianInterval(interleaved.ratios).text + " traced/untraced, \(interleaved.ratios.count) pairs")
+        table.add(
+            "hooks attached but idle connections/s", String(format: "%.0f", median(interleaved.idleRates)),
+            MedianInterval(interleaved.idleRatios).text + " idle/untraced")
+        let ownWork = MedianInterval(interleaved.ownWorkRatios)
+        table.add(
+            "own work: traced/idle (goal >= 0.97)", ownWork.text,
+            "\(ownWork.count) cycles, " + Goal.atLeast(0.97, ownWork))
+
+        addBreakdown(interleaved, tier: tracedTier, to: &table)
+        if let scope { addScope(scope, to: &table) }
+        if !outputs.isEmpty { addOutputs(outputs, to: &table) }
+
         if !bpftraced.isEmpty {
             table.add(
                 "bpftrace printing each event connections/s", String(format: "%.0f", median(bpftraced)),
@@ -104,8 +154,6 @@ struct BenchCommand: ParsableCommand {
         table.add(
             "  SYN records delivered + counted lost", "\(flood.synRecordsDelivered) + \(flood.synRecordsLost)",
             flood.isExact ? "exact" : "MISMATCH")
-        let pipeline = PipelineThroughput.measure(records: interleaved.rawRecords, tier: tracedTier)
-        table.add("decode + model, one core (events/s)", String(format: "%.0f", pipeline.eventsPerSecond), "\(pipeline.events) real events")
         let memory = HalfOpenMemory.measure(flows: 1_000_000)
         table.add("model memory, 1M half-open flows", String(format: "%.0f MB", Double(memory.modelBytes) / 1e6),
                   String(format: "%.0f B/flow", memory.bytesPerFlow))
@@ -115,36 +163,98 @@ struct BenchCommand: ParsableCommand {
         Terminal.flush()
     }
 
-    /// A kind of window: its median rate and ratio, and the middle half of
-    /// its ratios to the untraced neighbours.
-    private func addWindows(
-        _ label: String, rates: [Double], ratios: [Double], ratioName: String, to table: inout BenchTable
-    ) {
-        let sorted = ratios.sorted()
+    /// Where SynShadow's own time goes, per traced connection and per event.
+    private func addBreakdown(_ result: InterleavedOverhead.Result, tier: Tier, to table: inout BenchTable) {
+        let connections = Double(max(result.tracedConnections, 1))
+        let attachedConnections = Double(max(result.connectionsWhileAttached, 1))
+        let eventsPerConnection = Double(result.events) / attachedConnections
+        table.add("where the time goes, per traced connection", "", String(format: "%.1f events/connection", eventsPerConnection))
+        let bpfPerConnection = Double(result.tracedBPFNanoseconds) / connections
+        table.add("  BPF programs (kernel's statistics)", String(format: "%.0f ns", bpfPerConnection), "")
+        for program in result.tracedPrograms.sorted(by: { $0.runTimeNanoseconds > $1.runTimeNanoseconds })
+        where program.runCount > 0 {
+            table.add(
+                "    \(program.name)", String(format: "%.0f ns", Double(program.runTimeNanoseconds) / connections),
+                String(format: "%.0f ns/run x %.2f runs", program.nanosecondsPerRun, Double(program.runCount) / connections))
+        }
+        let idlePerConnection = Double(result.idleBPFNanoseconds) / Double(max(result.idleConnections, 1))
+        table.add("  the same programs idle (return at once)", String(format: "%.0f ns", idlePerConnection), "the dispatch's share of BPF time")
+        let drainPerConnection = Double(result.drainThreadNanoseconds) / attachedConnections
         table.add(
-            "\(label) connections/s", String(format: "%.0f", median(rates)), String(format: "%.3f", median(sorted)))
+            "  drain thread (ring, decode, model)", String(format: "%.0f ns", drainPerConnection),
+            String(format: "%.0f ns/event", Double(result.drainThreadNanoseconds) / Double(max(result.events, 1))))
         table.add(
-            "  \(ratioName)/untraced, middle half of pairs",
-            String(format: "%.3f-%.3f", quantile(sorted, 0.25), quantile(sorted, 0.75)),
-            "\(sorted.count) window pairs")
+            "  ring wake-ups", String(format: "%.1f/s", Double(result.wakeups) / max(result.tracedSeconds, 1e-9)),
+            String(format: "%.0f events each", Double(result.events) / Double(max(result.wakeups, 1))))
+        let pipeline = PipelineThroughput.measure(records: result.rawRecords, tier: tier)
+        table.add(
+            "  decode + model alone, one core (goal >= 5M events/s)", String(format: "%.2fM events/s", pipeline.eventsPerSecond / 1e6),
+            "\(pipeline.events) real events, " + (pipeline.eventsPerSecond >= 5e6 ? "met" : "NOT met"))
+        let formatting = FormattingCost.measure(records: result.rawRecords)
+        table.add(
+            "  formatting each event, text / JSON", String(format: "%.0f / %.0f ns", formatting.text, formatting.json),
+            String(format: "%.0f / %.0f ns per connection", formatting.text * eventsPerConnection, formatting.json * eventsPerConnection))
+        // What those costs predict, against what the windows measured.
+        let rate = median(result.tracedRates)
+        let processors = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let predicted = (bpfPerConnection - idlePerConnection + drainPerConnection) * rate / (processors * 1e9)
+        table.add(
+            "  own work's share of the machine at that rate", String(format: "%.1f%%", predicted * 100),
+            String(format: "measured gap 1 - traced/idle: %.1f%%", (1 - MedianInterval(result.ownWorkRatios).median) * 100))
+    }
+
+    private func addScope(_ scope: CgroupScopeCost.Result, to table: inout BenchTable) {
+        let chosen = MedianInterval(scope.chosen.ratios)
+        let other = MedianInterval(scope.other.ratios)
+        table.add("--cgroup: hooks attached at", scope.attachedAt, "")
+        table.add(
+            "  load in the traced cgroup", String(format: "%.0f conn/s", median(scope.chosen.tracedRates)),
+            chosen.text + " traced/untraced, \(scope.chosen.events) events")
+        table.add(
+            "  load in another cgroup (goal >= 0.99)", String(format: "%.0f conn/s", median(scope.other.tracedRates)),
+            other.text + ", \(scope.other.events) events, " + Goal.atLeast(0.99, other))
+    }
+
+    private func addOutputs(_ outputs: [OutputModesCost.Figures], to table: inout BenchTable) {
+        table.add("output modes, a process each, output to a file", "", "rate ratio; CPU per 1,000 connections")
+        for figures in outputs {
+            let ratio = MedianInterval(figures.ratios)
+            let goal = figures.mode == .traceJSON || figures.mode == .record
+                ? " (goal >= 0.90: " + Goal.atLeast(0.90, ratio) + ")" : ""
+            table.add("  \(figures.mode.name)", ratio.text + goal, "\(figures.ratios.count) windows")
+            table.add(
+                "    CPU: threads + BPF programs",
+                String(format: "%.1f + %.1f ms", figures.perThousandConnections(figures.cpuNanoseconds),
+                       figures.perThousandConnections(figures.bpfNanoseconds)),
+                "per 1,000 connections")
+            let size = figures.mode == .record
+                ? String(format: "%.0f B/connection on disk (goal <= 200: %@)", figures.bytesPerConnection,
+                         figures.bytesPerConnection <= 200 ? "met" : "NOT met")
+                : String(format: "%.0f B/connection of output", figures.bytesPerConnection)
+            table.add("    events / lost / lines shed", "\(figures.events) / \(figures.lost) / \(figures.shedLines)", size)
+            for failure in figures.failures { table.add("    FAILED", failure, "") }
+        }
     }
 
     /// Traced windows, and as many idle ones: one per half second of the
     /// rounds' time.
     private var pairs: Int { max(3, Int((seconds * Double(rounds)) / 0.5)) }
 
-    private func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
-    }
-
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-    }
+    private func median(_ values: [Double]) -> Double { MedianInterval(values).median }
 
     /// One timed untraced load (bpftrace, when running, traces it).
     private func measureLoad() throws -> Double {
         try ConnectionLoad().run(clientThreads: clients, seconds: seconds).rate
+    }
+}
+
+/// A figure against its goal: met only when the whole confidence interval
+/// says so, not merely the median.
+enum Goal {
+    static func atLeast(_ goal: Double, _ interval: MedianInterval) -> String {
+        if interval.lower >= goal { return "met" }
+        if interval.median >= goal { return "median met, interval reaches below" }
+        return "NOT met"
     }
 }
 

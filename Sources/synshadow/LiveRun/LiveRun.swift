@@ -115,6 +115,13 @@ struct LiveRun {
             Terminal.note("  \(outcome.hook.name): \(outcome.note!)")
         }
         for trouble in tracer.session.snapshotTrouble { Terminal.note("snapshot: \(trouble)") }
+        if let cgroup = tracer.configuration.ownerFilter.cgroup, cgroup.path != "/" {
+            if let fallback = tracer.attachmentFallback {
+                Terminal.note("cgroup: \(fallback); the hooks attach at the root, the kernel filters the rest out")
+            } else {
+                Terminal.note("cgroup: hooks attached at \(tracer.attachment.attachAt): sockets of other cgroups do not run them")
+            }
+        }
         if tracer.configuration.ownerFilter.isActive {
             let existing = tracer.existingListeners
             Terminal.note(
