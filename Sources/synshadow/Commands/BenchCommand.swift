@@ -26,7 +26,9 @@ struct BenchCommand: ParsableCommand {
             then in a sibling cgroup.
               * `trace`, `trace --json`, `record` and `top`, each a process of this binary with its \
             output in a file: rate beside the load, CPU per 1,000 connections (its threads and its \
-            BPF programs), events lost, lines shed, bytes per connection.
+            BPF programs), events lost, lines shed, bytes per connection. BPF statistics are on \
+            there (their clock reads included in those ratios); the ratios above are taken with \
+            them off.
               * bpftrace printing each event, in alternating rounds (it cannot be paused).
 
             Build with `swift build -c release` first: a debug build measures the debugger-friendly \
@@ -77,10 +79,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        // The kernel counts each program's run time while this is open.
-        let statistics = try CommandFailure.reported { try BPFStatistics() }
-        defer { statistics.close() }
-
         // SynShadow: traced, idle and untraced windows interleaved within one
         // load (see InterleavedOverhead).
         Terminal.note("\(pairs) traced and \(pairs) idle windows (hooks attached) between untraced ones")
@@ -92,16 +90,28 @@ struct BenchCommand: ParsableCommand {
         let interleaved = try CommandFailure.reported {
             try InterleavedOverhead().measure(tracer: tracer, pairs: pairs, clients: clients)
         }
+        // The kernel's BPF statistics cost two clock reads per program run:
+        // on only from here, for the breakdown and the output modes' CPU
+        // figures, never for the ratios above.
+        let statistics = try CommandFailure.reported { try BPFStatistics() }
+        defer { statistics.close() }
+        Terminal.note("BPF statistics on: \(max(3, pairs / 2)) more traced and idle windows for the breakdown")
+        let profiled = try CommandFailure.reported {
+            try InterleavedOverhead().measure(tracer: tracer, pairs: max(3, pairs / 2), clients: clients)
+        }
         let tracedTier = tracer.tier
         let mapMemory = tracer.session.mapMemoryBytes
         tracer.close()
 
+        statistics.close()
         let scope = noCgroup ? nil : try CommandFailure.reported {
             Terminal.note("--cgroup: the load inside the traced cgroup, then in another")
             return try CgroupScopeCost().measure(tier: tracedTier, pairs: max(3, pairs / 2), clients: clients)
         }
-        let outputs = noOutputModes ? [] : try CommandFailure.reported {
-            try OutputModesCost(windowSeconds: outputSeconds, rounds: max(rounds, 3), tier: tracedTier)
+        let outputs: [OutputModesCost.Figures] = noOutputModes ? [] : try CommandFailure.reported {
+            let statistics = try BPFStatistics()
+            defer { statistics.close() }
+            return try OutputModesCost(windowSeconds: outputSeconds, rounds: max(rounds, 3), tier: tracedTier)
                 .measure(clients: clients)
         }
 
@@ -132,7 +142,7 @@ struct BenchCommand: ParsableCommand {
             "own work: traced/idle (goal >= 0.97)", ownWork.text,
             "\(ownWork.count) cycles, " + Goal.atLeast(0.97, ownWork))
 
-        addBreakdown(interleaved, tier: tracedTier, to: &table)
+        addBreakdown(interleaved, profiled: profiled, tier: tracedTier, to: &table)
         if let scope { addScope(scope, to: &table) }
         if !outputs.isEmpty { addOutputs(outputs, to: &table) }
 
@@ -164,20 +174,25 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Where SynShadow's own time goes, per traced connection and per event.
-    private func addBreakdown(_ result: InterleavedOverhead.Result, tier: Tier, to table: inout BenchTable) {
-        let connections = Double(max(result.tracedConnections, 1))
+    /// `result`: the ratios' run; `profiled`: the same with BPF statistics on.
+    private func addBreakdown(
+        _ result: InterleavedOverhead.Result, profiled: InterleavedOverhead.Result, tier: Tier, to table: inout BenchTable
+    ) {
+        let connections = Double(max(profiled.tracedConnections, 1))
         let attachedConnections = Double(max(result.connectionsWhileAttached, 1))
         let eventsPerConnection = Double(result.events) / attachedConnections
         table.add("where the time goes, per traced connection", "", String(format: "%.1f events/connection", eventsPerConnection))
-        let bpfPerConnection = Double(result.tracedBPFNanoseconds) / connections
-        table.add("  BPF programs (kernel's statistics)", String(format: "%.0f ns", bpfPerConnection), "")
-        for program in result.tracedPrograms.sorted(by: { $0.runTimeNanoseconds > $1.runTimeNanoseconds })
+        let bpfPerConnection = Double(profiled.tracedBPFNanoseconds) / connections
+        table.add(
+            "  BPF programs (kernel's statistics)", String(format: "%.0f ns", bpfPerConnection),
+            String(format: "%.3f traced/untraced with statistics on", MedianInterval(profiled.ratios).median))
+        for program in profiled.tracedPrograms.sorted(by: { $0.runTimeNanoseconds > $1.runTimeNanoseconds })
         where program.runCount > 0 {
             table.add(
                 "    \(program.name)", String(format: "%.0f ns", Double(program.runTimeNanoseconds) / connections),
                 String(format: "%.0f ns/run x %.2f runs", program.nanosecondsPerRun, Double(program.runCount) / connections))
         }
-        let idlePerConnection = Double(result.idleBPFNanoseconds) / Double(max(result.idleConnections, 1))
+        let idlePerConnection = Double(profiled.idleBPFNanoseconds) / Double(max(profiled.idleConnections, 1))
         table.add("  the same programs idle (return at once)", String(format: "%.0f ns", idlePerConnection), "the dispatch's share of BPF time")
         let drainPerConnection = Double(result.drainThreadNanoseconds) / attachedConnections
         table.add(

@@ -143,8 +143,17 @@ struct LiveRun {
         let snapshot = { MetricsSnapshot(driver.model, tier: tracer.tier, kernelRelease: release) }
         let controls = LiveRunControls(model: driver.model, exporters: exporters, snapshot: snapshot)
         var end = LiveRunEnd.stopped
+        var cgroupWatch = tracer.configuration.ownerFilter.cgroup.flatMap { cgroup in
+            cgroup.path == "/" || tracer.attachmentFallback != nil
+                ? nil : CgroupGoneWatch(directory: tracer.attachment.attachAt, id: cgroup.id)
+        }
         DrainPriority.raiseCurrentThread()
         try tracer.run(into: driver) {
+            if cgroupWatch?.justWentAway() == true {
+                Terminal.note(
+                    "cgroup: \(tracer.attachment.attachAt) was removed or made anew (a restarted service?): "
+                        + "its listeners are no longer traced; restart synshadow to follow the new one")
+            }
             if let onHangUp, SignalTrap.takeHangUp(), onHangUp(controls) == .restart {
                 end = .restartRequested
                 return true
