@@ -68,10 +68,16 @@ struct InterleavedOverhead {
     let windowSeconds: Double = 0.5
     /// Left out of each window after a switch: attaching takes milliseconds.
     let settle: Double = 0.1
+    /// Never detach: the untraced windows become idle ones too, so traced
+    /// windows are compared with idle neighbours directly (and idle ones
+    /// with idle: the method's noise floor). For function tiers in a TCG
+    /// guest, where repeated attach and detach of fentry trampolines
+    /// panicked Debian's 6.12 kernel (a stale int3 at the patched site).
+    var keepsAttached = false
 
     /// `pairs` traced and `pairs` idle windows, each between two untraced
-    /// ones. The tracer is started; it is left detached, not idle, and
-    /// drained when this returns.
+    /// ones. The tracer is started; it is left detached (attached when it
+    /// `keepsAttached`), not idle, and drained when this returns.
     func measure(tracer: LiveTracer, pairs: Int, clients: Int) throws -> Result {
         let load = try ConnectionLoad()
         let done = Atomic<Bool>(false)
@@ -80,7 +86,8 @@ struct InterleavedOverhead {
         let drainCPU = Atomic<UInt64>(0)
         let kept = RawRecords()
         let box = UncheckedBox(tracer)
-        try tracer.session.setHooksAttached(false)
+        try tracer.session.setHooksIdle(keepsAttached)
+        try tracer.session.setHooksAttached(keepsAttached)
         Thread {
             // The full pipeline (decode, model, findings), a fresh model for
             // each traced window: a detach splits the flows in flight.
@@ -114,8 +121,8 @@ struct InterleavedOverhead {
             let window = Window(index: index)
             do {
                 // Idle before attaching: an idle window does no work at all.
-                try tracer.session.setHooksIdle(window == .idle)
-                try tracer.session.setHooksAttached(window != .untraced)
+                try tracer.session.setHooksIdle(window == .idle || (keepsAttached && window == .untraced))
+                try tracer.session.setHooksAttached(keepsAttached || window != .untraced)
             } catch {
                 load.finish()
                 loadEnded.wait()
@@ -148,7 +155,7 @@ struct InterleavedOverhead {
                 break
             }
         }
-        try tracer.session.setHooksAttached(false)
+        if !keepsAttached { try tracer.session.setHooksAttached(false) }
         try tracer.session.setHooksIdle(false)
         load.finish()
         loadEnded.wait()
