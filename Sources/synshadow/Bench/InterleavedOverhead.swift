@@ -74,6 +74,10 @@ struct InterleavedOverhead {
     /// guest, where repeated attach and detach of fentry trampolines
     /// panicked Debian's 6.12 kernel (a stale int3 at the patched site).
     var keepsAttached = false
+    /// Keep the traced windows' raw records (up to 64 MiB) for the
+    /// pipeline and formatting figures. Copying them is work `trace` never
+    /// does, so the run whose ratios are reported keeps none.
+    var keepsRecords = false
 
     /// `pairs` traced and `pairs` idle windows, each between two untraced
     /// ones. The tracer is started; it is left detached (attached when it
@@ -84,7 +88,8 @@ struct InterleavedOverhead {
         let generation = Atomic<Int>(0)
         let drained = DispatchSemaphore(value: 0)
         let drainCPU = Atomic<UInt64>(0)
-        let kept = RawRecords()
+        let kept = RawRecords(limit: keepsRecords ? 64 << 20 : 0)
+        tracer.session.keepsRawRecords = keepsRecords
         let box = UncheckedBox(tracer)
         try tracer.session.setHooksIdle(keepsAttached)
         try tracer.session.setHooksAttached(keepsAttached)

@@ -89,8 +89,7 @@ struct BenchCommand: ParsableCommand {
         // SynShadow: traced, idle and untraced windows interleaved within one
         // load (see InterleavedOverhead).
         Terminal.note("\(pairs) traced and \(pairs) idle windows (hooks attached) between untraced ones")
-        var configuration = LiveTracer.Configuration(tier: tier.tier)
-        configuration.keepsRawRecords = true  // real records for the pipeline figure
+        let configuration = LiveTracer.Configuration(tier: tier.tier)
         let tracer = try CommandFailure.reported { try LiveTracer(configuration: configuration) }
         defer { tracer.close() }
         _ = try CommandFailure.reported { try tracer.start(into: CollectingConsumer()) }
@@ -104,7 +103,7 @@ struct BenchCommand: ParsableCommand {
         defer { statistics.close() }
         Terminal.note("BPF statistics on: \(max(3, pairs / 2)) more traced and idle windows for the breakdown")
         let profiled = try CommandFailure.reported {
-            try InterleavedOverhead(keepsAttached: keepAttached)
+            try InterleavedOverhead(keepsAttached: keepAttached, keepsRecords: true)
                 .measure(tracer: tracer, pairs: max(3, pairs / 2), clients: clients)
         }
         let tracedTier = tracer.tier
@@ -217,11 +216,11 @@ struct BenchCommand: ParsableCommand {
         table.add(
             "  ring wake-ups", String(format: "%.1f/s", Double(result.wakeups) / max(result.tracedSeconds, 1e-9)),
             String(format: "%.0f events each", Double(result.events) / Double(max(result.wakeups, 1))))
-        let pipeline = PipelineThroughput.measure(records: result.rawRecords, tier: tier)
+        let pipeline = PipelineThroughput.measure(records: profiled.rawRecords, tier: tier)
         table.add(
             "  decode + model alone, one core (goal >= 5M events/s)", String(format: "%.2fM events/s", pipeline.eventsPerSecond / 1e6),
             "\(pipeline.events) real events, " + (pipeline.eventsPerSecond >= 5e6 ? "met" : "NOT met"))
-        let formatting = FormattingCost.measure(records: result.rawRecords)
+        let formatting = FormattingCost.measure(records: profiled.rawRecords)
         table.add(
             "  formatting each event, text / JSON", String(format: "%.0f / %.0f ns", formatting.text, formatting.json),
             String(format: "%.0f / %.0f ns per connection", formatting.text * eventsPerConnection, formatting.json * eventsPerConnection))
@@ -292,9 +291,13 @@ enum Goal {
 /// Raw records collected by the drain thread, read after it finished.
 final class RawRecords: @unchecked Sendable {
     var bytes: [UInt8] = []
+    /// Bytes kept at most (0: none).
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
 }
 
-/// Passes everything to the model and keeps the raw records (up to 64 MiB).
+/// Passes everything to the model and keeps the raw records (up to the limit).
 final class RecordKeeper: EventConsumer {
     let driver: ModelDriver
     let records: RawRecords
@@ -305,7 +308,7 @@ final class RecordKeeper: EventConsumer {
     }
 
     func consume(_ events: [KernelEvent], rawRecords: [UInt8]) {
-        if records.bytes.count < 64 << 20 { records.bytes += rawRecords }
+        if records.bytes.count < records.limit { records.bytes += rawRecords }
         driver.consume(events, rawRecords: [])
     }
 
