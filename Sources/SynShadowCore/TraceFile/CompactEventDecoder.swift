@@ -24,6 +24,8 @@ final class CompactEventDecoder {
 
     private let references = CompactEventReferences()
 
+    deinit { references.deallocate() }
+
     /// A new frame: references back to zero.
     func reset() { references.reset() }
 

@@ -18,12 +18,16 @@ final class CompactEventEncoder {
             alignment: 8)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        references.deallocate()
+    }
 
     var isFull: Bool { recordCount == maximumRecords }
 
     /// Appends one whole 144-byte record.
     func append(_ record: UnsafeRawPointer) {
+        let recordCount = self.recordCount
         precondition(recordCount < maximumRecords, "compact frame is full")
         let offsets = references.wordOffsets
         let slot = Int(record.load(fromByteOffset: 1, as: UInt8.self)) & (CompactEventLayout.slotCount - 1)
@@ -31,11 +35,10 @@ final class CompactEventEncoder {
         var mask: UInt64 = 0
         for index in 0..<CompactEventLayout.wordCount {
             let offset = Int(offsets[index])
-            if record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let changed = record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                 != reference.load(fromByteOffset: offset, as: UInt64.self)
-            {
-                mask |= 1 << UInt64(index)
-            }
+            // Without a branch: which words change is hard to predict.
+            mask |= UInt64(changed ? 1 : 0) << UInt64(index)
         }
         var out = buffer + used
         Self.writeVarint(mask << UInt64(CompactEventLayout.slotBits) | UInt64(slot), to: &out)
@@ -63,7 +66,7 @@ final class CompactEventEncoder {
         references.filled(slot)
         references.previousTimestamp = timestamp
         used = out - buffer
-        recordCount += 1
+        self.recordCount = recordCount + 1
     }
 
     /// The finished payload (count and records); the encoder starts a new

@@ -42,57 +42,64 @@ enum CompactEventLayout {
 }
 
 /// The references a compact frame's records are written against: the last
-/// record of each slot, and the previous record's timestamp. Encoder and
-/// decoder each keep one and update it identically.
-final class CompactEventReferences {
-    let slots: UnsafeMutableRawPointer
+/// record of each slot, and the previous record's slot and timestamp.
+/// Encoder and decoder each keep one and update it identically. Everything
+/// lives in memory it owns (no class properties), so the per-record path
+/// pays no exclusivity checks; its owner calls `deallocate()`.
+struct CompactEventReferences {
+    private static let slotBytes = CompactEventLayout.slotCount * EventCodec.recordSize
+    /// The slots, then the previous timestamp (u64), the filled slots (a
+    /// bit each, u32) and the previous record's slot (i32, -1 for none).
+    private let memory: UnsafeMutableRawPointer
     /// `CompactEventLayout.wordOffsets`, where the hot loops read it without
     /// array checks.
     let wordOffsets: UnsafeMutablePointer<UInt8>
-    var previousTimestamp: UInt64 = 0
-    /// Bit `slot` is set once the slot holds a record of this frame.
-    private var filledSlots: UInt32 = 0
-    /// The slot of the frame's previous record; nil before the first.
-    private var previousSlot: Int?
 
     init() {
-        slots = .allocate(byteCount: CompactEventLayout.slotCount * EventCodec.recordSize, alignment: 8)
+        memory = .allocate(byteCount: Self.slotBytes + 16, alignment: 8)
         wordOffsets = .allocate(capacity: CompactEventLayout.wordCount)
         wordOffsets.initialize(from: CompactEventLayout.wordOffsets, count: CompactEventLayout.wordCount)
         reset()
     }
 
-    deinit {
-        slots.deallocate()
+    func deallocate() {
+        memory.deallocate()
         wordOffsets.deallocate()
     }
 
-    /// Back to a frame's start: every reference zero.
+    /// Back to a frame's start: every reference zero, no previous record.
     func reset() {
-        slots.initializeMemory(as: UInt8.self, repeating: 0, count: CompactEventLayout.slotCount * EventCodec.recordSize)
-        previousTimestamp = 0
-        filledSlots = 0
-        previousSlot = nil
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.slotBytes + 12)
+        memory.storeBytes(of: -1, toByteOffset: Self.slotBytes + 12, as: Int32.self)
+    }
+
+    /// The previous record's timestamp (0 at a frame's start).
+    var previousTimestamp: UInt64 {
+        get { memory.load(fromByteOffset: Self.slotBytes, as: UInt64.self) }
+        nonmutating set { memory.storeBytes(of: newValue, toByteOffset: Self.slotBytes, as: UInt64.self) }
     }
 
     /// Where slot `slot` (0..<32) keeps its last record.
     @inline(__always)
     func storage(_ slot: Int) -> UnsafeMutableRawPointer {
-        slots + slot &* EventCodec.recordSize
+        memory + slot &* EventCodec.recordSize
     }
 
     /// The record the next record of `slot` is written against.
     @inline(__always)
     func reference(_ slot: Int) -> UnsafeMutableRawPointer {
-        if filledSlots & (1 << UInt32(slot)) == 0, let previousSlot { return storage(previousSlot) }
+        let filled = memory.load(fromByteOffset: Self.slotBytes + 8, as: UInt32.self)
+        let previous = Int(memory.load(fromByteOffset: Self.slotBytes + 12, as: Int32.self))
+        if filled & (1 << UInt32(slot)) == 0 && previous >= 0 { return storage(previous) }
         return storage(slot)
     }
 
     /// A record of `slot` was written: it is the slot's reference from now on.
     @inline(__always)
     func filled(_ slot: Int) {
-        filledSlots |= 1 << UInt32(slot)
-        previousSlot = slot
+        let filled = memory.load(fromByteOffset: Self.slotBytes + 8, as: UInt32.self)
+        memory.storeBytes(of: filled | 1 << UInt32(slot), toByteOffset: Self.slotBytes + 8, as: UInt32.self)
+        memory.storeBytes(of: Int32(slot), toByteOffset: Self.slotBytes + 12, as: Int32.self)
     }
 
     /// One bit per nonzero byte of `word` (bit j for byte j, little-endian).
