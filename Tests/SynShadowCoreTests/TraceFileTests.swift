@@ -122,11 +122,11 @@ import Testing
 
     @Test func futureFormatVersionIsReported() throws {
         var (bytes, _) = try Self.sampleTrace()
-        bytes[8] = 3
-        #expect(throws: TraceFileError.futureVersion(version: 3, supported: 2, offset: 8)) {
+        bytes[8] = 4
+        #expect(throws: TraceFileError.futureVersion(version: 4, supported: 3, offset: 8)) {
             try TraceFileReader(bytes: bytes)
         }
-        let message = TraceFileError.futureVersion(version: 3, supported: 2, offset: 8).description
+        let message = TraceFileError.futureVersion(version: 4, supported: 3, offset: 8).description
         #expect(message.contains("byte 8") && message.contains("newer"))
     }
 

@@ -14,7 +14,14 @@ public final class TraceFileReader {
     public private(set) var summary: TraceSummary?
 
     private let input: TraceInput
+    /// Records left in the current event frame, which ends at `frameEnd`.
     private var recordsLeft = 0
+    private var frameEnd = 0
+    /// Set while the current event frame is compact.
+    private var compactFrame = false
+    private lazy var decoder = CompactEventDecoder()
+    /// The bytes the last `.event` came from (see `withEventBytes`).
+    private var lastRecord = UnsafeRawBufferPointer(start: nil, count: 0)
     private var ended = false
 
     /// Opens the trace at `path` and reads its header. A FIFO has
@@ -99,6 +106,7 @@ public final class TraceFileReader {
     /// The next record, or nil at the end of the trace (after the end marker,
     /// or at a clean frame boundary when the recording was cut short).
     public func next() throws(TraceFileError) -> TraceRecord? {
+        lastRecord = UnsafeRawBufferPointer(start: nil, count: 0)
         if recordsLeft > 0 { return .event(try nextRecord()) }
         if ended {
             if try input.available(atLeast: 1) > 0 {
@@ -120,8 +128,11 @@ public final class TraceFileReader {
         guard frameHeader[1] == 0, frameHeader[2] == 0, frameHeader[3] == 0 else {
             throw .corrupted(offset: frameStart, reason: "frame header reserved bytes are not zero")
         }
-        guard let type = TraceFormat.FrameType(rawValue: rawType) else {
-            throw .corrupted(offset: frameStart, reason: "unknown frame type \(rawType)")
+        guard let type = TraceFormat.FrameType(rawValue: rawType),
+            type != .compactEvents || header.formatVersion >= TraceFormat.compactEventsVersion
+        else {
+            throw .corrupted(
+                offset: frameStart, reason: "unknown frame type \(rawType) for format version \(header.formatVersion)")
         }
         try validate(length: length, of: type, at: frameStart)
         let payloadStart = frameStart + TraceFormat.frameHeaderSize
@@ -140,6 +151,23 @@ public final class TraceFileReader {
         switch type {
         case .events:
             recordsLeft = length / EventCodec.recordSize
+            frameEnd = payloadStart + length
+            compactFrame = false
+            return .event(try nextRecord())
+        case .compactEvents:
+            let count = Int(LittleEndian.load(UInt32.self, from: payload, at: 0))
+            let records = length - CompactEventLayout.countSize
+            guard count > 0, count <= TraceFormat.maximumCompactRecords,
+                count <= records / CompactEventLayout.minimumRecordSize
+            else {
+                input.consume(length)
+                throw .corrupted(offset: payloadStart, reason: "impossible record count \(count) in a compact events frame")
+            }
+            input.consume(CompactEventLayout.countSize)
+            decoder.reset()
+            recordsLeft = count
+            frameEnd = payloadStart + length
+            compactFrame = true
             return .event(try nextRecord())
         case .loss:
             let timestamp = LittleEndian.load(UInt64.self, from: payload, at: 0)
@@ -174,17 +202,53 @@ public final class TraceFileReader {
         }
     }
 
+    /// Decodes the next record of the current event frame. A bad record
+    /// costs the rest of its frame only: reading can go on at the next one.
     private func nextRecord() throws(TraceFileError) -> KernelEvent {
         let recordStart = offset
-        let raw = input.bytes(EventCodec.recordSize)
+        let raw: UnsafeRawBufferPointer
         recordsLeft -= 1
-        input.consume(EventCodec.recordSize)
+        if compactFrame {
+            let decoded: (consumed: Int, record: UnsafeRawBufferPointer)
+            do {
+                decoded = try decoder.decode(input.bytes(frameEnd - recordStart))
+            } catch {
+                skipRestOfFrame()
+                throw .corrupted(offset: recordStart, reason: error.reason)
+            }
+            input.consume(decoded.consumed)
+            raw = decoded.record
+            if recordsLeft == 0 && offset != frameEnd {
+                let extraStart = offset
+                skipRestOfFrame()
+                throw .corrupted(
+                    offset: extraStart,
+                    reason: "\(frameEnd - extraStart) bytes after the last record of a compact events frame")
+            }
+        } else {
+            raw = input.bytes(EventCodec.recordSize)
+            input.consume(EventCodec.recordSize)
+        }
         do {
-            return try EventCodec.decode(raw)
+            let event = try EventCodec.decode(raw)
+            lastRecord = raw
+            return event
         } catch {
-            recordsLeft = 0
+            skipRestOfFrame()
             throw .corrupted(offset: recordStart, reason: "event record: \(error)")
         }
+    }
+
+    private func skipRestOfFrame() {
+        recordsLeft = 0
+        input.consume(frameEnd - offset)
+    }
+
+    /// Runs `body` on the 144 bytes of the record the last `.event` came
+    /// from, exactly as the kernel wrote them (rebuilt, from a compact
+    /// frame); on no bytes after any other record. Valid during `body` only.
+    public func withEventBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(lastRecord)
     }
 
     private func validate(length: Int, of type: TraceFormat.FrameType, at frameStart: Int) throws(TraceFileError) {
@@ -192,6 +256,9 @@ public final class TraceFileReader {
         switch type {
         case .events:
             valid = length > 0 && length % EventCodec.recordSize == 0 && length <= TraceFormat.maximumEventFrameSize
+        case .compactEvents:
+            valid = length >= CompactEventLayout.countSize + CompactEventLayout.minimumRecordSize
+                && length <= TraceFormat.maximumCompactFrameSize
         case .loss: valid = length == 16
         case .clock: valid = length == 8
         case .end: valid = length > 0 && length <= TraceFormat.maximumSummarySize
@@ -211,6 +278,7 @@ extension TraceFormat.FrameType {
         case .clock: "clock"
         case .end: "end"
         case .namespaceSettings: "namespace settings"
+        case .compactEvents: "compact events"
         }
     }
 }

@@ -4,33 +4,55 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Records an event stream: the header, then event records in blocks of raw
-/// kernel records (no re-encoding on the way from the ring buffer), loss
-/// markers and clock ticks in stream order, and an end marker with the
-/// final counters. Call `finish(summary:)` to close the file.
+/// Records an event stream: the header, then event records in blocks
+/// (compact frames by default: each kernel record stored as its differences
+/// from a similar one, and rebuilt byte for byte on reading), loss markers
+/// and clock ticks in stream order, and an end marker with the final
+/// counters. Call `finish(summary:)` to close the file.
 public final class TraceFileWriter {
+    /// How event records are stored.
+    public enum EventEncoding: Sendable {
+        /// Compact event frames, format 3: a few bytes a record.
+        case compact
+        /// Raw 144-byte records, format 2, which builds before format 3 read too.
+        case raw
+
+        var formatVersion: Int {
+            switch self {
+            case .compact: TraceHeader.currentFormatVersion
+            case .raw: 2
+            }
+        }
+    }
+
     private let sink: any TraceByteSink
     private let memory: MemoryByteSink?
+    /// Raw records of the pending frame (`.raw`).
     private var block: [UInt8] = []
+    /// The pending frame (`.compact`).
+    private let encoder: CompactEventEncoder?
+    /// Where `write(_:)` lays out a record before it is stored.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: EventCodec.recordSize, alignment: 8)
     private var recordsInBlock = 0
     private var finished = false
     /// Event records written so far.
     public private(set) var eventCount: UInt64 = 0
 
     /// Writes a new file at `path` (replacing one there: see `TraceOutputFile`) and its header.
-    public convenience init(path: String, header: TraceHeader) throws(TraceFileError) {
+    public convenience init(path: String, header: TraceHeader, encoding: EventEncoding = .compact) throws(TraceFileError) {
         let file: TraceOutputFile
         do {
             file = try TraceOutputFile(creating: path, existing: .replace)
         } catch {
             throw .io(offset: 0, reason: error.description)
         }
-        try self.init(file: file, header: header)
+        try self.init(file: file, header: header, encoding: encoding)
     }
 
     /// Writes the header into `file`, which then takes its place.
-    public convenience init(file: TraceOutputFile, header: TraceHeader) throws(TraceFileError) {
-        try self.init(sink: FileByteSink(descriptor: file.takeDescriptor()), memory: nil, header: header)
+    public convenience init(file: TraceOutputFile, header: TraceHeader, encoding: EventEncoding = .compact) throws(TraceFileError) {
+        try self.init(
+            sink: FileByteSink(descriptor: file.takeDescriptor()), memory: nil, header: header, encoding: encoding)
         do {
             try file.headerWritten()
         } catch {
@@ -39,15 +61,26 @@ public final class TraceFileWriter {
     }
 
     /// Writes into memory; read the result from `bytes`.
-    public convenience init(header: TraceHeader) throws(TraceFileError) {
+    public convenience init(header: TraceHeader, encoding: EventEncoding = .compact) throws(TraceFileError) {
         let memory = MemoryByteSink()
-        try self.init(sink: memory, memory: memory, header: header)
+        try self.init(sink: memory, memory: memory, header: header, encoding: encoding)
     }
 
-    private init(sink: any TraceByteSink, memory: MemoryByteSink?, header: TraceHeader) throws(TraceFileError) {
+    /// The header's `formatVersion` is set from `encoding`.
+    private init(
+        sink: any TraceByteSink, memory: MemoryByteSink?, header: TraceHeader, encoding: EventEncoding
+    ) throws(TraceFileError) {
         self.sink = sink
         self.memory = memory
-        block.reserveCapacity(TraceFormat.recordsPerFrame * EventCodec.recordSize)
+        switch encoding {
+        case .compact:
+            encoder = CompactEventEncoder(maximumRecords: TraceFormat.recordsPerFrame)
+        case .raw:
+            encoder = nil
+            block.reserveCapacity(TraceFormat.recordsPerFrame * EventCodec.recordSize)
+        }
+        var header = header
+        header.formatVersion = encoding.formatVersion
         let json: [UInt8]
         do {
             let encoder = JSONEncoder()
@@ -60,7 +93,7 @@ public final class TraceFileWriter {
             throw .io(offset: 0, reason: "header too large (\(json.count) bytes)")
         }
         var preamble = TraceFormat.magic
-        LittleEndian.append(UInt16(TraceFormat.version), to: &preamble)
+        LittleEndian.append(UInt16(header.formatVersion), to: &preamble)
         LittleEndian.append(UInt16(0), to: &preamble)
         LittleEndian.append(UInt32(json.count), to: &preamble)
         preamble += json
@@ -69,17 +102,15 @@ public final class TraceFileWriter {
         try emit(preamble)
     }
 
+    deinit { scratch.deallocate() }
+
     /// The bytes written so far (in-memory writers only; flush first).
     public var bytes: [UInt8] { memory?.bytes ?? [] }
 
     /// Appends one event (encoded as the kernel writes it).
     public func write(_ event: KernelEvent) throws(TraceFileError) {
-        let start = block.count
-        block.append(contentsOf: repeatElement(0, count: EventCodec.recordSize))
-        block.withUnsafeMutableBytes { raw in
-            EventCodec.encode(event, into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
-        }
-        try recordAppended()
+        EventCodec.encode(event, into: scratch)
+        try append(UnsafeRawBufferPointer(scratch))
     }
 
     /// Appends one raw `struct synshadow_event` exactly as the ring buffer
@@ -88,8 +119,7 @@ public final class TraceFileWriter {
         guard record.count == EventCodec.recordSize else {
             throw .io(offset: 0, reason: "a record is \(EventCodec.recordSize) bytes, got \(record.count)")
         }
-        block.append(contentsOf: record)
-        try recordAppended()
+        try append(record)
     }
 
     /// Marks that the ring buffer lost `count` events at or before `timestamp`.
@@ -123,10 +153,14 @@ public final class TraceFileWriter {
     /// Writes out buffered events (one event frame).
     public func flush() throws(TraceFileError) {
         guard recordsInBlock > 0 else { return }
-        let payload = block
-        block.removeAll(keepingCapacity: true)
         recordsInBlock = 0
-        try writeFrame(.events, payload)
+        if let encoder {
+            try writeFrame(.compactEvents, encoder.takePayload())
+        } else {
+            let payload = block
+            block.removeAll(keepingCapacity: true)
+            try writeFrame(.events, payload)
+        }
     }
 
     /// Writes the end marker and closes the file; the writer is done.
@@ -146,7 +180,13 @@ public final class TraceFileWriter {
         try sink.close()
     }
 
-    private func recordAppended() throws(TraceFileError) {
+    private func append(_ record: UnsafeRawBufferPointer) throws(TraceFileError) {
+        guard !finished else { throw .io(offset: 0, reason: "the trace is already finished") }
+        if let encoder {
+            encoder.append(record.baseAddress!)
+        } else {
+            block.append(contentsOf: record)
+        }
         recordsInBlock += 1
         eventCount += 1
         if recordsInBlock == TraceFormat.recordsPerFrame { try flush() }

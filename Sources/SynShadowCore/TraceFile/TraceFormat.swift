@@ -4,6 +4,11 @@
 ///              header(JSON, headerLength bytes) headerChecksum(u64) frame*
 ///     frame  = type(u8) reserved(3) length(u32) checksum(u64) payload(length)
 ///     events = payload of N raw 144-byte `struct synshadow_event` records
+///              (what formats 1 and 2 write; still read in format 3)
+///     compact events (format 3+) = count(u32) record{count}: each record
+///              stored as its changes from the frame's last record of the
+///              same kind and rebuilt byte for byte (`CompactEventLayout`);
+///              a frame starts from nothing, so it decodes on its own
 ///     loss   = timestamp(u64) count(u64)
 ///     clock  = timestamp(u64)
 ///     netns  = inode(u32) reserved(u32) JSON KernelSettings (format 2+): the
@@ -27,6 +32,11 @@ enum TraceFormat {
     static let recordsPerFrame = 4096
     /// Accept frames up to twice what this build writes.
     static let maximumEventFrameSize = 2 * recordsPerFrame * EventCodec.recordSize
+    static let maximumCompactRecords = 2 * recordsPerFrame
+    static let maximumCompactFrameSize =
+        CompactEventLayout.countSize + maximumCompactRecords * CompactEventLayout.maximumRecordSize
+    /// The first format with compact event frames.
+    static let compactEventsVersion = 3
 
     enum FrameType: UInt8 {
         case events = 1
@@ -34,6 +44,7 @@ enum TraceFormat {
         case clock = 3
         case end = 4
         case namespaceSettings = 5
+        case compactEvents = 6
     }
 }
 

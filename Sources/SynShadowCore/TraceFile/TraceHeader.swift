@@ -2,8 +2,9 @@
 /// replay to configure the same model (tier, sysctls, drop-reason names) and
 /// for a person to place the events in wall-clock time.
 public struct TraceHeader: Sendable, Equatable {
-    /// The trace format this build writes (and the newest it reads).
-    public static let currentFormatVersion = 2
+    /// The trace format this build writes (and the newest it reads):
+    /// 3 stores events in compact frames, 2 added namespace settings.
+    public static let currentFormatVersion = 3
 
     public var formatVersion: Int
     /// `SYNSHADOW_ABI_VERSION` of the records.

@@ -5,11 +5,12 @@ import SynShadowTracer
 struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "Trace live and write the raw event stream to a file that `replay` can rerun.",
+        abstract: "Trace live and write the event stream to a file that `replay` can rerun.",
         discussion: """
             The file holds a header (format version, event ABI version, kernel release, tier, host, \
-            clock origin, the kernel's drop-reason names and TCP sysctls) and every record exactly as \
-            the kernel wrote it, plus the loss reports and clock ticks the model saw, so that \
+            clock origin, the kernel's drop-reason names and TCP sysctls) and every record as the \
+            kernel wrote it (stored compactly, about 10 bytes a record, and rebuilt byte for \
+            byte), plus the loss reports and clock ticks the model saw, so that \
             `synshadow replay FILE` reaches the same findings the live run printed. Findings are \
             printed while recording; events are not, unless --events.
 
