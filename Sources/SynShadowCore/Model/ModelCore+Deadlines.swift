@@ -221,6 +221,7 @@ extension ModelCore {
 
     /// Whether the kernel would check a stray ACK as a syncookie: cookies
     /// are on and this listener sent one within the cookie's lifetime.
+    @inline(__always)
     func cookieRecentlySent(_ owner: ListenerPointer) -> Bool {
         guard let syncookies = kernel(of: owner).syncookies, syncookies != 0 else { return false }
         let sent = owner.pointee.lastCookieTime
