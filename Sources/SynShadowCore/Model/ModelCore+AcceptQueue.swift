@@ -162,7 +162,7 @@ extension ModelCore {
             key.localPort = listener(owner).pointee.port
             if let slot = flows.find(key, hash: flows.hash(key)) { return slot }
         }
-        guard event.child != 0, let slot = closedChildren[event.child] else { return nil }
+        guard event.child != 0, !closedChildren.isEmpty, let slot = closedChildren[event.child] else { return nil }
         let flow = flows.record(slot)
         let state = flow.pointee.state
         guard state == .childQueued || state == .accepted, flow.pointee.identity == event.child,
