@@ -58,6 +58,7 @@ struct DeadlineQueues: ~Copyable {
         headDues.deallocate()
     }
 
+    @inline(__always)
     mutating func schedule(_ lane: Lane, slot: UInt32, generation: UInt32, due: UInt64) {
         let index = lane.rawValue
         lanes[index].append(Deadline(slot: slot, generation: generation, due: due))
