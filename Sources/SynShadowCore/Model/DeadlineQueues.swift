@@ -29,63 +29,105 @@ struct DeadlineQueues: ~Copyable {
         }
     }
 
+    /// How many lanes there are (a computed constant: no lazy global, no array).
+    static var laneCount: Int { Lane.retransmit7.rawValue + 1 }
+
     private let lanes: UnsafeMutablePointer<RingStorage<Deadline>>
+    /// Each lane's head due time (UInt64.max when empty), kept beside the
+    /// lanes so that finding the next one due reads one short array instead
+    /// of every lane's storage: this runs for nearly every event.
+    private let headDues: UnsafeMutablePointer<UInt64>
+    /// Bit i set: lane i holds deadlines. A step uses a handful of the
+    /// fourteen lanes, so the search visits only those.
+    private var occupied: UInt32 = 0
     /// The earliest due time over all lane heads (UInt64.max when empty).
     private(set) var nextDue: UInt64 = .max
 
     init() {
-        lanes = .allocate(capacity: Lane.allCases.count)
-        for lane in Lane.allCases { (lanes + lane.rawValue).initialize(to: RingStorage()) }
+        lanes = .allocate(capacity: Self.laneCount)
+        headDues = .allocate(capacity: Self.laneCount)
+        for index in 0..<Self.laneCount {
+            (lanes + index).initialize(to: RingStorage())
+            (headDues + index).initialize(to: .max)
+        }
     }
 
     deinit {
-        for lane in Lane.allCases { lanes[lane.rawValue].release() }
+        for index in 0..<Self.laneCount { lanes[index].release() }
         lanes.deallocate()
+        headDues.deallocate()
     }
 
+    @inline(__always)
     mutating func schedule(_ lane: Lane, slot: UInt32, generation: UInt32, due: UInt64) {
-        lanes[lane.rawValue].append(Deadline(slot: slot, generation: generation, due: due))
+        let index = lane.rawValue
+        lanes[index].append(Deadline(slot: slot, generation: generation, due: due))
+        if occupied & (1 << index) == 0 {
+            occupied |= 1 << index
+            headDues[index] = due
+        }
         if due < nextDue { nextDue = due }
     }
 
-    /// Removes and returns the earliest head that is due at `now`, if any.
+    /// Removes and returns the earliest head that is due at `now`, if any
+    /// (the lowest lane first when heads are due at the same time).
     mutating func popDue(at now: UInt64) -> (lane: Lane, deadline: Deadline)? {
         guard nextDue <= now else { return nil }
-        var best: Lane?
+        // One pass finds the earliest head and the earliest of the others,
+        // which is the next due time unless the popped lane's new head is earlier.
+        var best = -1
         var bestDue = UInt64.max
-        for lane in Lane.allCases {
-            if let head = lanes[lane.rawValue].first, head.due <= now, head.due < bestDue {
-                best = lane
-                bestDue = head.due
+        var otherDue = UInt64.max
+        var remaining = occupied
+        while remaining != 0 {
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining &- 1
+            let due = headDues[index]
+            if due < bestDue {
+                otherDue = bestDue
+                bestDue = due
+                best = index
+            } else if due < otherDue {
+                otherDue = due
             }
         }
-        guard let lane = best else {
-            recomputeNextDue()
+        guard bestDue <= now else {
+            nextDue = bestDue
             return nil
         }
-        let deadline = lanes[lane.rawValue].removeFirst()
-        recomputeNextDue()
-        return (lane, deadline)
+        let deadline = removeHead(best)
+        nextDue = min(otherDue, headDues[best])
+        return (Lane(rawValue: best)!, deadline)
     }
 
     /// Removes and returns the head of one lane regardless of time (finish()).
     mutating func popFirst(_ lane: Lane) -> Deadline? {
         guard !lanes[lane.rawValue].isEmpty else { return nil }
-        let deadline = lanes[lane.rawValue].removeFirst()
+        let deadline = removeHead(lane.rawValue)
         recomputeNextDue()
         return deadline
     }
 
-    var count: Int { Lane.allCases.reduce(0) { $0 + lanes[$1.rawValue].count } }
+    var count: Int { (0..<Self.laneCount).reduce(0) { $0 + lanes[$1].count } }
     var allocatedBytes: Int {
-        Lane.allCases.reduce(0) { $0 + lanes[$1.rawValue].allocatedBytes }
+        (0..<Self.laneCount).reduce(0) { $0 + lanes[$1].allocatedBytes } + Self.laneCount * 8
+    }
+
+    /// Takes a lane's head and notes its new one.
+    private mutating func removeHead(_ index: Int) -> Deadline {
+        let deadline = lanes[index].removeFirst()
+        if let head = lanes[index].first {
+            headDues[index] = head.due
+        } else {
+            headDues[index] = .max
+            occupied &= ~(1 << index)
+        }
+        return deadline
     }
 
     private mutating func recomputeNextDue() {
         var due = UInt64.max
-        for lane in Lane.allCases {
-            if let head = lanes[lane.rawValue].first, head.due < due { due = head.due }
-        }
+        for index in 0..<Self.laneCount where headDues[index] < due { due = headDues[index] }
         nextDue = due
     }
 }

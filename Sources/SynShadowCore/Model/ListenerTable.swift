@@ -29,7 +29,8 @@ struct ListenerTable: ~Copyable {
     @inline(__always)
     mutating func slot(id: UInt64) -> UInt32? {
         if id == cachedID && id != 0 { return cachedSlot }
-        guard let slot = byID[id] else { return nil }
+        // 0 (unknown) is never indexed: no need to hash it.
+        guard id != 0, let slot = byID[id] else { return nil }
         cachedID = id
         cachedSlot = slot
         return slot

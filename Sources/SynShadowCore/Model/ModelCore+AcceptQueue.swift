@@ -98,10 +98,14 @@ extension ModelCore {
     }
 
     private mutating func acceptChild(_ slot: UInt32, _ event: KernelEvent) {
-        reportSlowAcceptIfDue(slot, acceptedAt: event)
         let flow = flows.record(slot)
         // A child from the snapshot (or queued across a loss) has no known creation time.
         let created = flow.pointee.stepTime
+        // The threshold test first: passing the event as an Optional copies it,
+        // and nearly every child is accepted well within the threshold.
+        if event.timestamp > created && event.timestamp - created > configuration.acceptLatencyThreshold {
+            reportSlowAcceptIfDue(slot, acceptedAt: event)
+        }
         let waitKnown = !flow.pointee.flags.contains(.fromSnapshot) && event.timestamp >= created
         activity.noteAccept(flow.pointee.listener, wait: waitKnown ? event.timestamp - created : nil)
         if !closedChildren.isEmpty { closedChildren.removeValue(forKey: flow.pointee.identity) }
@@ -158,7 +162,7 @@ extension ModelCore {
             key.localPort = listener(owner).pointee.port
             if let slot = flows.find(key, hash: flows.hash(key)) { return slot }
         }
-        guard event.child != 0, let slot = closedChildren[event.child] else { return nil }
+        guard event.child != 0, !closedChildren.isEmpty, let slot = closedChildren[event.child] else { return nil }
         let flow = flows.record(slot)
         let state = flow.pointee.state
         guard state == .childQueued || state == .accepted, flow.pointee.identity == event.child,

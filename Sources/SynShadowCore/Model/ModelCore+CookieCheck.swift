@@ -44,6 +44,7 @@ extension ModelCore {
 
     /// The fuller of the probe's reading and the model's count: another CPU
     /// may have queued a child after the probe read the queue.
+    @inline(__always)
     func widenAcceptFigure(_ flow: FlowPointer, _ event: KernelEvent) {
         var accept = UInt32(clamping: listener(flow.pointee.listener).pointee.children)
         if event.flags.contains(.queuesValid) { accept = max(accept, event.queues.acceptQueue) }

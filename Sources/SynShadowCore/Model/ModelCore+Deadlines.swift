@@ -11,13 +11,22 @@ extension ModelCore {
         while true {
             if nextCheckDue <= time { settleChecks(until: time) }
             guard let (lane, deadline) = deadlines.popDue(at: time) else { break }
-            fire(lane, deadline)
+            // Most deadlines are stale (the flow took another step, or left):
+            // skipped here, without the call.
+            if !isStale(deadline) { fire(lane, deadline) }
         }
     }
 
-    mutating func fire(_ lane: DeadlineQueues.Lane, _ deadline: Deadline) {
+    /// The deadline's flow moved on since it was scheduled, or is gone.
+    @inline(__always)
+    func isStale(_ deadline: Deadline) -> Bool {
         let flow = flows.record(deadline.slot)
-        guard flow.pointee.state != .free, flow.pointee.generation == deadline.generation else { return }
+        return flow.pointee.state == .free || flow.pointee.generation != deadline.generation
+    }
+
+    mutating func fire(_ lane: DeadlineQueues.Lane, _ deadline: Deadline) {
+        guard !isStale(deadline) else { return }
+        let flow = flows.record(deadline.slot)
         let slot = deadline.slot
         if lane == .raceWindow {
             closeRaceWindow(slot)
@@ -221,6 +230,7 @@ extension ModelCore {
 
     /// Whether the kernel would check a stray ACK as a syncookie: cookies
     /// are on and this listener sent one within the cookie's lifetime.
+    @inline(__always)
     func cookieRecentlySent(_ owner: ListenerPointer) -> Bool {
         guard let syncookies = kernel(of: owner).syncookies, syncookies != 0 else { return false }
         let sent = owner.pointee.lastCookieTime

@@ -224,6 +224,7 @@ extension ModelCore {
 
     /// Whether the request may expire at its next timer (reqsk_timer_handler
     /// never expires one with fewer retransmits).
+    @inline(__always)
     func isExpiryEligible(_ flow: FlowPointer) -> Bool {
         let retries = kernel(of: flow.pointee.listener).synAckRetries
         return Int(flow.pointee.retransmits) >= min(2, max(0, retries))
@@ -231,10 +232,12 @@ extension ModelCore {
 
     /// The sysctls of the listener's network namespace (each namespace is
     /// judged with its own), or the configured ones when it is unknown.
+    @inline(__always)
     func kernel(of slot: UInt32) -> KernelSettings {
         kernel(of: listener(slot))
     }
 
+    @inline(__always)
     func kernel(of owner: ListenerPointer) -> KernelSettings {
         namespaceSettings.isEmpty ? configuration.kernel : namespaceSettings[owner.pointee.netns] ?? configuration.kernel
     }

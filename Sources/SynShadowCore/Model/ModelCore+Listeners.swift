@@ -57,6 +57,7 @@ extension ModelCore {
         return slot
     }
 
+    @inline(__always)
     func noteOwner(_ slot: UInt32, _ event: KernelEvent) {
         guard event.flags.contains(.ownerKnown), event.pid != 0 else { return }
         let record = listener(slot)

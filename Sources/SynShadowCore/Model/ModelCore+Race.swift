@@ -40,6 +40,7 @@ extension ModelCore {
     }
 
     /// The length of a step's race window (see `raceWindow(of:)`).
+    @inline(__always)
     var raceSpan: UInt64 {
         max(max(slowestSoftirqStep, Self.minimumRaceStep) &* 2, configuration.raceWindow)
     }

@@ -7,6 +7,11 @@
 ///   (ACK, RST, child), ModelCore+AcceptQueue (accept, queued children);
 /// - queue comparison and re-synchronisation: ModelCore+Queues;
 /// - loss and eviction: ModelCore+Uncertainty; timers: ModelCore+Deadlines.
+///
+/// Speed: a call from a mutating method to a non-mutating one that is not
+/// inlined passes `self` by value, and the compiler copies the whole core
+/// (some 850 bytes) to the stack for it. The small helpers every handshake
+/// step reads are therefore `@inline(__always)`.
 struct ModelCore: ~Copyable {
     var configuration: ModelConfiguration
     let observesFunctions: Bool
@@ -240,6 +245,7 @@ struct ModelCore: ~Copyable {
     /// the host; a constant chosen on one would decide too early on the
     /// other). Capped at `maximumSettleWait`. Decided from events only, so a
     /// replay waits exactly as the live run did.
+    @inline(__always)
     var settleWait: UInt64 {
         let observed = slowestSoftirqStep > configuration.maximumSettleWait / 4
             ? configuration.maximumSettleWait : slowestSoftirqStep &* 4
@@ -251,6 +257,7 @@ struct ModelCore: ~Copyable {
     /// race window, whose verdicts count what other CPUs recorded within it:
     /// deciding sooner would pass records the stream has not delivered yet
     /// (a guest's race window, 100 ms, is longer than its 50 ms settle window).
+    @inline(__always)
     var verdictWait: UInt64 {
         observesFunctions ? settleWait : max(settleWait, raceSpan)
     }

@@ -20,18 +20,20 @@ struct RingStorage<Element: BitwiseCopyable> {
     var isEmpty: Bool { count == 0 }
     var allocatedBytes: Int { capacity * MemoryLayout<Element>.stride }
 
+    @inline(__always)
     var first: Element? { count == 0 ? nil : storage[head] }
 
     /// The i-th element from the front.
     func element(at index: Int) -> Element { storage[(head + index) & (capacity - 1)] }
 
+    @inline(__always)
     mutating func append(_ element: Element) {
         if count == capacity { grow() }
         storage[(head + count) & (capacity - 1)] = element
         count += 1
     }
 
-    @discardableResult
+    @discardableResult @inline(__always)
     mutating func removeFirst() -> Element {
         let element = storage[head]
         head = (head + 1) & (capacity - 1)

@@ -5,7 +5,10 @@
 ///
 /// Not thread-safe: drive one model from one task or thread.
 public final class ShadowModel {
-    private var core: ModelCore
+    /// Unchecked: every access is one call of this class, which is not
+    /// thread-safe anyway, and none re-enters another; the runtime check
+    /// (begin/end access, thread-local bookkeeping) cost ~5% per event.
+    @exclusivity(unchecked) private var core: ModelCore
     /// `takeListenerChanges`'s buffer, kept between calls.
     private var changes: [ListenerChange] = []
 

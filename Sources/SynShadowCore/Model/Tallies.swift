@@ -2,7 +2,9 @@
 /// that counting an event is an increment, never a dictionary update.
 struct Tallies {
     var events: UInt64 = 0
-    var eventsByKind = [UInt64](repeating: 0, count: 32)
+    /// Inline, not an Array: counted for every event, and an Array's
+    /// increment first checks that its buffer is not shared.
+    var eventsByKind = InlineArray<32, UInt64>(repeating: 0)
     var eventsFromOtherTiers: UInt64 = 0
     var findings = [UInt64](repeating: 0, count: FindingKind.allCases.count)
     var reported: UInt64 = 0
