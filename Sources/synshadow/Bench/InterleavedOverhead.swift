@@ -65,7 +65,7 @@ struct InterleavedOverhead {
         var rawRecords: [UInt8] = []
     }
 
-    let windowSeconds: Double = 0.5
+    var windowSeconds: Double = 0.5
     /// Left out of each window after a switch: attaching takes milliseconds.
     let settle: Double = 0.1
     /// Never detach: the untraced windows become idle ones too, so traced

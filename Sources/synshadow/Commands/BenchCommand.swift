@@ -46,6 +46,11 @@ struct BenchCommand: ParsableCommand {
         help: "Seconds per measurement (SynShadow's interleaved windows last seconds x rounds x 4 in all).")
     var seconds: Double = 5
 
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds per interleaved window (longer in a slow guest, where a half second holds few connections).")
+    var window: Double = 0.5
+
     @Option(parsing: .unconditional, help: "Alternating rounds (the median is reported).")
     var rounds: Int = 3
 
@@ -83,6 +88,7 @@ struct BenchCommand: ParsableCommand {
         try OptionRange("--clients", 1...64).check(clients)
         try OptionRange("--flood-syns", 1...10_000_000).check(floodSyns)
         try OptionRange("--output-seconds", 0.5...600, unit: "seconds").check(outputSeconds)
+        try OptionRange("--window", 0.2...60, unit: "seconds").check(window)
     }
 
     func run() throws {
@@ -94,7 +100,7 @@ struct BenchCommand: ParsableCommand {
         defer { tracer.close() }
         _ = try CommandFailure.reported { try tracer.start(into: CollectingConsumer()) }
         let interleaved = try CommandFailure.reported {
-            try InterleavedOverhead(keepsAttached: keepAttached).measure(tracer: tracer, pairs: pairs, clients: clients)
+            try InterleavedOverhead(windowSeconds: window, keepsAttached: keepAttached).measure(tracer: tracer, pairs: pairs, clients: clients)
         }
         // The kernel's BPF statistics cost two clock reads per program run:
         // on only from here, for the breakdown and the output modes' CPU
@@ -103,7 +109,7 @@ struct BenchCommand: ParsableCommand {
         defer { statistics.close() }
         Terminal.note("BPF statistics on: \(max(3, pairs / 2)) more traced and idle windows for the breakdown")
         let profiled = try CommandFailure.reported {
-            try InterleavedOverhead(keepsAttached: keepAttached, keepsRecords: true)
+            try InterleavedOverhead(windowSeconds: window, keepsAttached: keepAttached, keepsRecords: true)
                 .measure(tracer: tracer, pairs: max(3, pairs / 2), clients: clients)
         }
         let tracedTier = tracer.tier
@@ -266,9 +272,8 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Traced windows, and as many idle ones: one per half second of the
-    /// rounds' time.
-    private var pairs: Int { max(3, Int((seconds * Double(rounds)) / 0.5)) }
+    /// Traced windows, and as many idle ones: one per window of the rounds' time.
+    private var pairs: Int { max(3, Int((seconds * Double(rounds)) / window)) }
 
     private func median(_ values: [Double]) -> Double { MedianInterval(values).median }
 
