@@ -114,7 +114,7 @@ final class OutputQueue: @unchecked Sendable {
             }
             swap(&pending, &writing)
             condition.unlock()
-            let ok = writeAll(writing.bytes)
+            let ok = writing.withUnsafeBytes { writeAll($0) }
             writing.removeAll()
             if !ok {
                 condition.lock()
@@ -128,10 +128,10 @@ final class OutputQueue: @unchecked Sendable {
         }
     }
 
-    private func writeAll(_ bytes: [UInt8]) -> Bool {
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 return false
