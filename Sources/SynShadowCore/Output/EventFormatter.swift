@@ -35,164 +35,192 @@ public struct EventFormatter: Sendable {
         return line.text
     }
 
+    /// Room for a line's fixed fields: everything but the names reserved
+    /// for one by one (the longest line, all fields at their widest, is
+    /// under 1 KiB).
+    private static let fixedRoom = 2048
+
     /// One aligned line, without the newline. Names that came from other
     /// processes are escaped: nothing reaches the terminal as a control code.
     public func appendHumanLine(_ event: KernelEvent, to line: inout LineBuffer) {
-        var column = line.count
-        line.appendSeconds(nanoseconds: Int64(bitPattern: event.timestamp &- origin))
-        line.pad(from: column, to: 11)
-        line.append(0x20)
-        column = line.count
-        line.append(event.kind.name)
-        line.pad(from: column, to: 17)
-        line.append(0x20)
+        let cgroup = ownerCgroup(event)
+        let reason = event.kind == .drop ? dropReasonName(event.detail) : nil
+        let room = Self.fixedRoom + ByteWriter.escapedBound(cgroup?.utf8.count ?? 0) + (reason?.utf8.count ?? 0)
+        line.write(reserving: room) { out in
+            writeHumanLine(event, cgroup: cgroup, reason: reason, to: &out)
+        }
+    }
+
+    private func writeHumanLine(_ event: KernelEvent, cgroup: String?, reason: String?, to out: inout ByteWriter) {
+        let start = out.position
+        out.writeSeconds(nanoseconds: Int64(bitPattern: event.timestamp &- origin))
+        out.pad(from: start, to: 11)
+        out.write(0x20)
+        var column = out.position
+        _ = NameTable.kinds.write(Int(event.kind.rawValue), to: &out)
+        out.pad(from: column, to: 17)
+        out.write(0x20)
         let flow = event.flow
         if event.kind.describesListener || flow.family != .none {
-            column = line.count
+            column = out.position
             if !event.kind.describesListener {
-                line.appendEndpoint(flow.remoteAddress, flow.remotePort, family: flow.family)
-                line.append(" -> ")
+                out.writeEndpoint(flow.remoteAddress, flow.remotePort, family: flow.family)
+                out.write(" -> ")
             }
-            line.appendEndpoint(flow.localAddress, flow.localPort, family: flow.family)
-            line.pad(from: column, to: 47)
-            line.append(0x20)
+            out.writeEndpoint(flow.localAddress, flow.localPort, family: flow.family)
+            out.pad(from: column, to: 47)
+            out.write(0x20)
         }
-        if event.listener != 0 { appendField("listener=", address: event.listener, to: &line) }
-        if event.request != 0 { appendField("request=", address: event.request, to: &line) }
-        if event.child != 0 { appendField("child=", address: event.child, to: &line) }
+        if event.listener != 0 { writeField("listener=", address: event.listener, to: &out) }
+        if event.request != 0 { writeField("request=", address: event.request, to: &out) }
+        if event.child != 0 { writeField("child=", address: event.child, to: &out) }
         if event.flags.contains(.ownerKnown) {
-            event.comm.withBytes { line.appendDisplay($0) }
-            line.append(0x5b)
-            line.appendDecimal(UInt64(event.pid))
-            line.append("] ")
+            event.comm.withBytes { out.writeDisplay($0) }
+            out.write(0x5b)
+            out.writeDecimal(UInt64(event.pid))
+            out.write("] ")
         }
-        if let cgroup = ownerCgroup(event) {
-            line.append("cgroup=")
-            line.appendDisplay(cgroup.utf8)
-            line.append(0x20)
+        if let cgroup {
+            out.write("cgroup=")
+            out.writeDisplay(cgroup)
+            out.write(0x20)
         }
         if event.flags.contains(.queuesValid) {
             let q = event.queues
-            line.append("acceptq=")
-            line.appendDecimal(UInt64(q.acceptQueue))
-            line.append(0x2f)
-            line.appendDecimal(UInt64(q.acceptQueueLimit))
-            line.append(" reqq=")
-            line.appendDecimal(UInt64(q.requestQueue))
-            line.append(0x20)
+            out.write("acceptq=")
+            out.writeDecimal(UInt64(q.acceptQueue))
+            out.write(0x2f)
+            out.writeDecimal(UInt64(q.acceptQueueLimit))
+            out.write(" reqq=")
+            out.writeDecimal(UInt64(q.requestQueue))
+            out.write(0x20)
             if q.acceptsInFlight > 0 {
                 // Threads inside accept(): the model's accept-queue check allows for them.
-                line.append("inaccept=")
-                line.appendDecimal(UInt64(q.acceptsInFlight))
-                line.append(0x20)
+                out.write("inaccept=")
+                out.writeDecimal(UInt64(q.acceptsInFlight))
+                out.write(0x20)
             }
         }
         switch event.kind {
         case .drop:
-            line.append("reason=")
-            line.append(dropReasonName(event.detail))
-            line.append(0x20)
+            out.write("reason=")
+            out.write(reason ?? "")
+            out.write(0x20)
         case .synAckRetransmit:
-            line.append("retransmits=")
-            line.appendDecimal(UInt64(event.detail))
-            line.append(0x20)
+            out.write("retransmits=")
+            out.writeDecimal(UInt64(event.detail))
+            out.write(0x20)
         case .childState, .listenStop:
-            line.append("state=")
-            line.append(stateName(event.oldState))
-            line.append("->")
-            line.append(stateName(event.newState))
-            line.append(0x20)
+            out.write("state=")
+            writeStateName(event.oldState, to: &out)
+            out.write("->")
+            writeStateName(event.newState, to: &out)
+            out.write(0x20)
         case .checkRequestDone, .connRequestDone:
-            appendField("result=", address: UInt64(bitPattern: event.result), to: &line)
+            writeField("result=", address: UInt64(bitPattern: event.result), to: &out)
         default: break
         }
-        line.trimTrailingSpaces()
+        out.trimTrailingSpaces(from: start)
     }
 
     /// One JSON object, without the newline; the field names and order are
     /// stable (README "JSON output").
     public func appendJSONLine(_ event: KernelEvent, to line: inout LineBuffer) {
+        let cgroup = ownerCgroup(event)
+        let reason = event.kind == .drop ? dropReasonName(event.detail) : nil
+        let room = Self.fixedRoom + ByteWriter.escapedBound(cgroup?.utf8.count ?? 0)
+            + ByteWriter.escapedBound(reason?.utf8.count ?? 0)
+        line.write(reserving: room) { out in
+            writeJSONLine(event, cgroup: cgroup, reason: reason, to: &out)
+        }
+    }
+
+    private func writeJSONLine(_ event: KernelEvent, cgroup: String?, reason: String?, to out: inout ByteWriter) {
         let flow = event.flow
-        line.append("{\"type\":\"event\",\"kind\":\"")
-        line.append(event.kind.name)
-        line.append("\",\"ts_ns\":")
-        line.appendDecimal(event.timestamp)
-        line.append(",\"cpu\":")
-        line.appendDecimal(UInt64(event.cpu))
-        line.append(",\"hook\":")
-        line.appendJSONString(event.hook.name)
-        line.append(",\"netns\":")
-        line.appendDecimal(UInt64(flow.netns))
-        line.append(",\"family\":\"")
-        line.append(flow.family.name)
-        line.append("\",\"local_addr\":\"")
-        line.appendIP(flow.localAddress, family: flow.family)
-        line.append("\",\"local_port\":")
-        line.appendDecimal(UInt64(flow.localPort))
-        line.append(",\"remote_addr\":\"")
-        line.appendIP(flow.remoteAddress, family: flow.family)
-        line.append("\",\"remote_port\":")
-        line.appendDecimal(UInt64(flow.remotePort))
-        appendJSONAddress(",\"listener\":\"", event.listener, to: &line)
-        appendJSONAddress(",\"request\":\"", event.request, to: &line)
-        appendJSONAddress(",\"child\":\"", event.child, to: &line)
-        line.append(",\"pid\":")
-        line.appendDecimal(UInt64(event.pid))
-        line.append(",\"comm\":")
-        event.comm.withBytes { line.appendJSONString($0) }
-        line.append(event.flags.contains(.ownerKnown) ? ",\"owner_known\":true" : ",\"owner_known\":false")
-        if let cgroup = ownerCgroup(event) {
-            line.append(",\"cgroup\":")
-            line.appendJSONString(cgroup)
+        out.write("{\"type\":\"event\",\"kind\":\"")
+        _ = NameTable.kinds.write(Int(event.kind.rawValue), to: &out)
+        out.write("\",\"ts_ns\":")
+        out.writeDecimal(event.timestamp)
+        out.write(",\"cpu\":")
+        out.writeDecimal(UInt64(event.cpu))
+        out.write(",\"hook\":")
+        _ = NameTable.hooksAsJSON.write(Int(event.hook.rawValue), to: &out)
+        out.write(",\"netns\":")
+        out.writeDecimal(UInt64(flow.netns))
+        out.write(",\"family\":\"")
+        _ = NameTable.families.write(Int(flow.family.rawValue), to: &out)
+        out.write("\",\"local_addr\":\"")
+        out.writeIP(flow.localAddress, family: flow.family)
+        out.write("\",\"local_port\":")
+        out.writeDecimal(UInt64(flow.localPort))
+        out.write(",\"remote_addr\":\"")
+        out.writeIP(flow.remoteAddress, family: flow.family)
+        out.write("\",\"remote_port\":")
+        out.writeDecimal(UInt64(flow.remotePort))
+        writeJSONAddress(",\"listener\":\"", event.listener, to: &out)
+        writeJSONAddress(",\"request\":\"", event.request, to: &out)
+        writeJSONAddress(",\"child\":\"", event.child, to: &out)
+        out.write(",\"pid\":")
+        out.writeDecimal(UInt64(event.pid))
+        out.write(",\"comm\":")
+        event.comm.withBytes { out.writeJSONString($0) }
+        if event.flags.contains(.ownerKnown) { out.write(",\"owner_known\":true") } else { out.write(",\"owner_known\":false") }
+        if let cgroup {
+            out.write(",\"cgroup\":")
+            out.writeJSONString(cgroup)
         }
-        line.append(",\"tid\":")
-        line.appendDecimal(UInt64(event.tid))
+        out.write(",\"tid\":")
+        out.writeDecimal(UInt64(event.tid))
         if event.flags.contains(.queuesValid) {
-            line.append(",\"accept_queue\":")
-            line.appendDecimal(UInt64(event.queues.acceptQueue))
-            line.append(",\"accept_queue_limit\":")
-            line.appendDecimal(UInt64(event.queues.acceptQueueLimit))
-            line.append(",\"request_queue\":")
-            line.appendDecimal(UInt64(event.queues.requestQueue))
-            line.append(",\"request_young\":")
-            line.appendDecimal(UInt64(event.queues.requestYoung))
-            line.append(",\"accepts_in_flight\":")
-            line.appendDecimal(UInt64(event.queues.acceptsInFlight))
+            let q = event.queues
+            out.write(",\"accept_queue\":")
+            out.writeDecimal(UInt64(q.acceptQueue))
+            out.write(",\"accept_queue_limit\":")
+            out.writeDecimal(UInt64(q.acceptQueueLimit))
+            out.write(",\"request_queue\":")
+            out.writeDecimal(UInt64(q.requestQueue))
+            out.write(",\"request_young\":")
+            out.writeDecimal(UInt64(q.requestYoung))
+            out.write(",\"accepts_in_flight\":")
+            out.writeDecimal(UInt64(q.acceptsInFlight))
         }
-        line.append(",\"tcp_flags\":")
-        line.appendDecimal(UInt64(event.tcpFlags))
-        line.append(",\"old_state\":\"")
-        line.append(stateName(event.oldState))
-        line.append("\",\"new_state\":\"")
-        line.append(stateName(event.newState))
-        line.append("\",\"result\":")
-        line.appendDecimal(event.result)
-        line.append(",\"detail\":")
-        line.appendDecimal(UInt64(event.detail))
-        if event.kind == .drop {
-            line.append(",\"drop_reason\":")
-            line.appendJSONString(dropReasonName(event.detail))
+        out.write(",\"tcp_flags\":")
+        out.writeDecimal(UInt64(event.tcpFlags))
+        out.write(",\"old_state\":\"")
+        writeStateName(event.oldState, to: &out)
+        out.write("\",\"new_state\":\"")
+        writeStateName(event.newState, to: &out)
+        out.write("\",\"result\":")
+        out.writeDecimal(event.result)
+        out.write(",\"detail\":")
+        out.writeDecimal(UInt64(event.detail))
+        if let reason {
+            out.write(",\"drop_reason\":")
+            out.writeJSONString(reason)
         }
-        line.append(0x7d)
+        out.write(0x7d)
     }
 
-    private func appendField(_ name: StaticString, address: UInt64, to line: inout LineBuffer) {
-        line.append(name)
-        line.appendAddress(address)
-        line.append(0x20)
+    private func writeField(_ name: StaticString, address: UInt64, to out: inout ByteWriter) {
+        out.write(name)
+        out.writeAddress(address)
+        out.write(0x20)
     }
 
-    private func appendJSONAddress(_ prefix: StaticString, _ value: UInt64, to line: inout LineBuffer) {
-        line.append(prefix)
-        line.appendAddress(value)
-        line.append(0x22)
+    private func writeJSONAddress(_ prefix: StaticString, _ value: UInt64, to out: inout ByteWriter) {
+        out.write(prefix)
+        out.writeAddress(value)
+        out.write(0x22)
+    }
+
+    /// "" for 0 (no state), the kernel's name, or "state N" for one this build does not know.
+    private func writeStateName(_ raw: UInt8, to out: inout ByteWriter) {
+        guard raw != 0, !NameTable.states.write(Int(raw), to: &out) else { return }
+        out.write("state ")
+        out.writeDecimal(UInt64(raw))
     }
 
     private func dropReasonName(_ value: UInt32) -> String {
         dropReasons[value] ?? "reason \(value)"
-    }
-
-    private func stateName(_ raw: UInt8) -> String {
-        raw == 0 ? "" : TCPState(rawValue: raw)?.name ?? "state \(raw)"
     }
 }

@@ -57,7 +57,9 @@ struct ReplayCommand: ParsableCommand {
                 onEvent: { event in
                     replayed += 1
                     guard showEvents else { return }
-                    Terminal.output(json ? eventFormatter.jsonLine(event) : eventFormatter.humanLine(event))
+                    Terminal.output { line in
+                        if json { eventFormatter.appendJSONLine(event, to: &line) } else { eventFormatter.appendHumanLine(event, to: &line) }
+                    }
                 },
                 onFindings: { findings in
                     for finding in findings {

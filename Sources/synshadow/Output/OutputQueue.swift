@@ -20,6 +20,13 @@ final class OutputQueue: @unchecked Sendable {
         var total: UInt64 { eventLines + otherLines }
     }
 
+    /// The writer waits for this much output, or for `flushDelay`, before a
+    /// write: a busy trace makes a few hundred large writes a second instead
+    /// of a wake-up and a small write per drained batch.
+    static let flushBytes = 256 << 10
+    /// How late a line may reach the reader when output is slow to come.
+    static let flushDelay = 0.05
+
     private let descriptor: Int32
     private let eventLimit: Int
     private let hardLimit: Int
@@ -96,9 +103,10 @@ final class OutputQueue: @unchecked Sendable {
             if isEvent { shed.eventLines &+= UInt64(lines) } else { shed.otherLines &+= UInt64(lines) }
             return
         }
-        let wasEmpty = pending.isEmpty
+        let before = pending.count
         body(&pending)
-        if wasEmpty { condition.signal() }
+        // Wake the writer to start its delay, and again when a write's worth is in.
+        if before == 0 || (before < Self.flushBytes && pending.count >= Self.flushBytes) { condition.signal() }
     }
 
     private func writeLoop() {
@@ -106,6 +114,12 @@ final class OutputQueue: @unchecked Sendable {
         while true {
             condition.lock()
             while pending.isEmpty && !closing { condition.wait() }
+            if !closing && pending.count < Self.flushBytes {
+                let deadline = Date(timeIntervalSinceNow: Self.flushDelay)
+                while !closing && pending.count < Self.flushBytes {
+                    if !condition.wait(until: deadline) { break }
+                }
+            }
             if pending.isEmpty && closing {
                 writerDone = true
                 condition.broadcast()
@@ -114,7 +128,7 @@ final class OutputQueue: @unchecked Sendable {
             }
             swap(&pending, &writing)
             condition.unlock()
-            let ok = writeAll(writing.bytes)
+            let ok = writing.withUnsafeBytes { writeAll($0) }
             writing.removeAll()
             if !ok {
                 condition.lock()
@@ -128,10 +142,10 @@ final class OutputQueue: @unchecked Sendable {
         }
     }
 
-    private func writeAll(_ bytes: [UInt8]) -> Bool {
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 return false

@@ -9,20 +9,28 @@ import Synchronization
 /// per drained batch (so a pipe sees them live without a syscall per line),
 /// diagnostics to stderr at once.
 enum Terminal {
-    private static let pending = Mutex<[UInt8]>([])
+    private static let pending = Mutex(LineBuffer(capacity: 1 << 17))
 
     static func output(_ line: String) {
+        output { $0.append(line) }
+    }
+
+    /// One line formatted by `body` straight into the buffer (no String per line).
+    static func output(_ body: (inout LineBuffer) -> Void) {
         pending.withLock { buffer in
-            buffer.append(contentsOf: line.utf8)
+            body(&buffer)
             buffer.append(0x0a)
-            if buffer.count >= 1 << 16 { writeAll(1, buffer); buffer.removeAll(keepingCapacity: true) }
+            if buffer.count >= 1 << 16 {
+                buffer.withUnsafeBytes { writeAll(1, $0) }
+                buffer.removeAll()
+            }
         }
     }
 
     static func flush() {
         pending.withLock { buffer in
-            writeAll(1, buffer)
-            buffer.removeAll(keepingCapacity: true)
+            buffer.withUnsafeBytes { writeAll(1, $0) }
+            buffer.removeAll()
         }
     }
 
@@ -30,22 +38,22 @@ enum Terminal {
     /// console, a recorded host name) reaches the terminal escaped.
     static func note(_ line: String) {
         flush()
-        writeAll(2, Array(("synshadow: " + line.terminalSafe + "\n").utf8))
+        Array(("synshadow: " + line.terminalSafe + "\n").utf8).withUnsafeBytes { writeAll(2, $0) }
     }
 
     /// Prints a start-up failure as one line, plus the kernel's log with --verbose.
     static func fail(_ error: SessionError, verbose: Bool) -> Int32 {
         note("error: \(error)")
         if verbose, let detail = error.detail, !detail.isEmpty {
-            writeAll(2, Array(detail.utf8))
+            Array(detail.utf8).withUnsafeBytes { writeAll(2, $0) }
         }
         return 1
     }
 
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written <= 0 {
                 if errno == EINTR { continue }
                 return
