@@ -68,7 +68,13 @@ import Testing
     }
 
     @Test func aRefusingCollectorIsReportedOnceAndCounted() throws {
-        let endpoint = "http://127.0.0.1:\(LoopbackClient.freePort())"
+        // Bound but never listening, and held for the whole test: every
+        // connection to it is refused, and no other socket (the exporter's
+        // own metrics listener, another test's server) can take the port
+        // meanwhile, as one did once when it was merely picked free.
+        let (refusing, port) = LoopbackClient.boundLoopbackSocket()
+        defer { close(refusing) }
+        let endpoint = "http://127.0.0.1:\(port)"
         let outcome = try Self.export(to: endpoint, seconds: 5, failures: 3)
         Self.check(outcome, endpoint: endpoint)
         #expect((outcome.failures ?? 0) >= 3, "an export every 200 ms, each refused at once")
