@@ -97,7 +97,6 @@ struct InterleavedOverhead {
             // The full pipeline (decode, model, findings), a fresh model for
             // each traced window: a detach splits the flows in flight.
             let cpuAtStart = ThreadCPU.nanoseconds()
-            defer { drainCPU.store(ThreadCPU.nanoseconds() - cpuAtStart, ordering: .relaxed) }
             var seen = -1
             var keeper: RecordKeeper?
             while !done.load(ordering: .relaxed) {
@@ -111,6 +110,8 @@ struct InterleavedOverhead {
             }
             if let keeper { try? box.value.drainOnce(into: keeper, timeoutMilliseconds: 0) }
             try? keeper?.driver.finish()
+            // Stored before the signal: the measuring thread reads it right after.
+            drainCPU.store(ThreadCPU.nanoseconds() - cpuAtStart, ordering: .relaxed)
             drained.signal()
         }.start()
         let loadEnded = DispatchSemaphore(value: 0)
