@@ -368,6 +368,84 @@ import Testing
         #expect(run.statistics.racedVerdicts == 0)
     }
 
+    /// A backlog-8 listener with `queuedChildren` children waiting and eight
+    /// requests held, then a SYN: the request queue is full (a cookie), the
+    /// accept queue has room. Returns the held requests (for children queued
+    /// inside the SYN's race window) and the waiting children.
+    func cookieSYNBeforeEightHeldRequests(
+        queuedChildren: Int
+    ) -> (script: EventScript, held: [(FlowKey, UInt64)], queued: [(FlowKey, UInt64)]) {
+        var script = EventScript(tier: .tracepoint)
+        script.backlog = 8
+        script.listen()
+        // Children queued earlier, before the SYN's race window.
+        var queued: [(FlowKey, UInt64)] = []
+        for port in UInt16(41_000)..<41_000 + UInt16(queuedChildren) {
+            let other = Fixtures.flow(clientPort: port)
+            script.syn(other)
+            let request = script.queueRequest(other)
+            script.ack(other, request: request)
+            queued.append((other, script.child(other, request: request)))
+        }
+        let early = Fixtures.flow(clientPort: 41_099)
+        script.connection(early)
+        var held: [(FlowKey, UInt64)] = []
+        for port in UInt16(41_100)..<41_108 {
+            let other = Fixtures.flow(clientPort: port)
+            script.syn(other)
+            held.append((other, script.queueRequest(other)))
+        }
+        script.wait(10_000_000)
+        script.syn(Fixtures.flow())
+        return (script, held, queued)
+    }
+
+    /// Legal-stream property seed 15952597431395394045: a SYN met a full
+    /// request queue and an empty accept queue (a cookie), nothing followed
+    /// it, and eight children of its own CPU were queued in its race window.
+    /// The listener's ring of eight child instants then held only the
+    /// window's, so it answered "many", as if an instant pushed out (long
+    /// before the window) could have been in it: undecidable, one
+    /// syncookie-sent short.
+    @Test func ownCPUChildrenFillingTheRingDoNotRaceTheSYN() {
+        var (script, held, _) = cookieSYNBeforeEightHeldRequests(queuedChildren: 0)
+        for (other, request) in held {
+            script.wait(100_000)
+            script.ack(other, request: request)
+            script.child(other, request: request)
+        }
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 1, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 0, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
+    /// The other side of the same ring: the accept queue at its limit (room
+    /// for one) when the SYN was read, another CPU's child filled it (the
+    /// kernel dropped the SYN), and nine children of the SYN's own CPU, each
+    /// after an accept, pushed that child out of the ring before the window
+    /// closed. The pushed-out instant lay in the window: still undecidable.
+    @Test func aRacingChildPushedOutInsideTheWindowStillRaces() {
+        var (script, held, queued) = cookieSYNBeforeEightHeldRequests(queuedChildren: 8)
+        script.wait(2_000)
+        completeOnAnotherCPU(&script, held.removeFirst().0)
+        let late = Fixtures.flow(clientPort: 41_200)
+        script.syn(late)
+        held.append((late, script.queueRequest(late)))
+        for ((other, request), (waiting, child)) in zip(held, queued) {
+            script.wait(100_000)
+            script.accept(waiting, child: child)
+            script.ack(other, request: request)
+            script.child(other, request: request)
+        }
+        script.wait(Fixtures.second)
+        let run = ModelRun(script.events, configuration: configuration(.tracepoint))
+        #expect(run.count(.syncookieSent) == 0 && run.count(.synDroppedAcceptQueueFull) == 0, "\(run.summary)")
+        #expect(run.statistics.racedVerdicts == 1, "\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
     /// The CI's 6.12 guest: a syncookie ACK read the queue at its limit, a
     /// child queued on the other CPU right after, and the kernel dropped the
     /// valid cookie's ACK as an overflow while the model said

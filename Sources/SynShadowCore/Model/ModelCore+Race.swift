@@ -36,7 +36,10 @@ extension ModelCore {
     /// included, before it records anything else.
     private func raceWindow(of flow: FlowPointer) -> ClosedRange<UInt64> {
         let start = flow.pointee.stepTime
-        return start...(start &+ raceSpan)
+        // A damaged stream's step latencies can stretch the span past the
+        // clock's end: the window stops there instead of wrapping (a crash).
+        let (end, overflow) = start.addingReportingOverflow(raceSpan)
+        return start...(overflow ? .max : end)
     }
 
     /// The length of a step's race window (see `raceWindow(of:)`).

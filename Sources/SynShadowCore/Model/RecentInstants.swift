@@ -8,11 +8,18 @@ struct RecentInstants {
     private var cpus: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
     private var next: UInt8 = 0
     private var recorded: UInt8 = 0
+    /// The latest instant pushed out of the ring: a window that starts after
+    /// it lost nothing, however many instants it holds.
+    private var latestPushedOut: UInt64?
 
     static let capacity = 8
 
     mutating func note(_ time: UInt64, cpu: UInt16) {
         let index = Int(next)
+        if Int(recorded) == Self.capacity {
+            let pushedOut = withUnsafeBytes(of: times) { $0.load(fromByteOffset: index * 8, as: UInt64.self) }
+            latestPushedOut = max(latestPushedOut ?? 0, pushedOut)
+        }
         withUnsafeMutableBytes(of: &times) { $0.storeBytes(of: time, toByteOffset: index * 8, as: UInt64.self) }
         withUnsafeMutableBytes(of: &cpus) { $0.storeBytes(of: cpu, toByteOffset: index * 2, as: UInt16.self) }
         next = UInt8((index + 1) % Self.capacity)
@@ -23,22 +30,22 @@ struct RecentInstants {
     static let many = Int(Int32.max)
 
     /// How many happened in `window` (inclusive) on a CPU other than `cpu`.
-    /// When every kept instant is at or after the window's start, instants
-    /// pushed out before them may have fallen inside it, however late the
-    /// kept ones are: `many` is returned then, to stay on the safe side.
+    /// When an instant pushed out of the ring was at or after the window's
+    /// start, pushed-out instants of any CPU may have fallen inside it:
+    /// `many` is returned then, to stay on the safe side. A full ring whose
+    /// pushed-out instants all came before the window counts it exactly
+    /// (eight children of the step's own CPU in it are no race).
     func count(in window: ClosedRange<UInt64>, otherThan cpu: UInt16) -> Int {
-        withUnsafeBytes(of: times) { timeBytes in
+        if let latestPushedOut, latestPushedOut >= window.lowerBound { return Self.many }
+        return withUnsafeBytes(of: times) { timeBytes in
             withUnsafeBytes(of: cpus) { cpuBytes in
                 var inside = 0
-                var oldest = UInt64.max
                 for index in 0..<Int(recorded) {
                     let time = timeBytes.load(fromByteOffset: index * 8, as: UInt64.self)
-                    oldest = min(oldest, time)
                     if window.contains(time) && cpuBytes.load(fromByteOffset: index * 2, as: UInt16.self) != cpu {
                         inside += 1
                     }
                 }
-                if Int(recorded) == Self.capacity && oldest >= window.lowerBound { return Self.many }
                 return inside
             }
         }
