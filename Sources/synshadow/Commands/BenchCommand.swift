@@ -431,7 +431,7 @@ struct BenchTable {
         let header = "figure".padding(toLength: width, withPad: " ", startingAt: 0) + "  value          ratio"
         return [header] + rows.map { name, value, ratio in
             name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                + (value.count > 15 ? value + " " : value.padding(toLength: 15, withPad: " ", startingAt: 0)) + ratio
+                + (value.count >= 15 ? value + " " : value.padding(toLength: 15, withPad: " ", startingAt: 0)) + ratio
         }
     }
 }
