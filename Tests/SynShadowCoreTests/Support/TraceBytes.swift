@@ -49,7 +49,10 @@ enum TraceBytes {
         return bytes
     }
 
-    /// The format's frame checksum (as `TraceChecksum` computes it).
+    /// The format's frame checksum, written out here from the format's
+    /// definition rather than calling `TraceChecksum`: a change to the
+    /// production function then fails these tests instead of passing
+    /// silently (old files would no longer read).
     static func checksum(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
         var index = 0
