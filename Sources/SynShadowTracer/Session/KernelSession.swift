@@ -48,6 +48,11 @@ public final class KernelSession {
     /// Room for the loader's one-line failure message.
     private static let messageCapacity = 512
 
+    /// The loader's failure message, up to its terminating zero.
+    private static func message(in buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public init(options: SessionOptions) throws(SessionError) {
         self.options = options
         var cOptions = ss_loader_options()
@@ -75,7 +80,7 @@ public final class KernelSession {
             }
         }
         guard status == 0, let handle else {
-            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message = Self.message(in: error)
             throw SessionError.loadFailure(
                 tier: options.tier, message: message, errno: -status,
                 log: String(cString: ss_loader_last_log()))
@@ -147,7 +152,7 @@ public final class KernelSession {
         var error = [CChar](repeating: 0, count: Self.messageCapacity)
         let status = ss_loader_set_attached(loader, attached ? 1 : 0, &error, error.count)
         if status != 0 {
-            throw SessionError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw SessionError(Self.message(in: error))
         }
     }
 
@@ -159,7 +164,7 @@ public final class KernelSession {
         guard let loader else { return }
         var error = [CChar](repeating: 0, count: Self.messageCapacity)
         if ss_loader_attach_cgroup_too(loader, path, &error, error.count) != 0 {
-            throw SessionError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw SessionError(Self.message(in: error))
         }
     }
 

@@ -92,7 +92,7 @@ public final class LiveTracer {
         do {
             try attachment.makeSelfCheckCgroup()
             selfCheck = try SelfCheck(listenerCgroup: attachment.selfCheckCgroup)
-        } catch {
+        } catch where attachment.selfCheckCgroup != nil {
             // No cgroup of its own for the self-check (a read-only cgroup
             // mount): the root attach, the in-kernel filter keeping the rest out.
             attachment.removeSelfCheckCgroup()
