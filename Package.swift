@@ -29,6 +29,10 @@ let package = Package(
     targets: [
         // The event ABI shared with the BPF programs: bpf/abi/include/synshadow_abi.h.
         .target(name: "SynShadowABI", path: "bpf/abi"),
+        // How the cover of a primary/cover program pair (bpf/cover.bpf.h)
+        // knows the kernel skipped the primary, pure C: compiled into the BPF
+        // object and for the host, where the tests drive it through nestings.
+        .target(name: "CoverMark", dependencies: ["SynShadowABI"], path: "bpf/cover"),
         // libbpf from the system (Debian: libbpf-dev), found through pkg-config.
         .systemLibrary(
             name: "CLibBPF",
@@ -104,7 +108,10 @@ let package = Package(
         // The tracer against the real kernel, in process (root, BPF).
         .testTarget(
             name: "SynShadowTracerTests",
-            dependencies: ["SynShadowCore", "SynShadowTracer", "SynShadowTestbed", "CSynShadowLoader", "SynShadowBPFObject"]
+            dependencies: [
+                "SynShadowCore", "SynShadowTracer", "SynShadowTestbed", "CSynShadowLoader", "SynShadowBPFObject",
+                "CoverMark",
+            ]
         ),
         // The scripted peer and the scenarios against the real kernel (root).
         .testTarget(

@@ -8,14 +8,13 @@
  * the softirq interrupts the task's run of the program: a server closing one
  * socket while a packet changes another's state, for instance.
  *
- * So such a hook gets two programs, the primary attached first. Each run of
- * the primary that completes leaves a receipt for its event, per CPU; the
- * cover, running after it on the same hook, takes back the receipt of its
- * own event, or, finding none, knows the kernel skipped the primary for this
- * event and takes the event itself (counted in `covered_runs`). A receipt is
- * the hook's arguments (a socket and its transition: two runs nested on one
- * CPU never share them), and a few are kept because a receipt may wait while
- * an interrupt's run leaves another.
+ * So such a hook gets two programs, the primary attached first, and the
+ * cover after it. The primary marks its CPU while it works and leaves a
+ * receipt of each event it took for its context level (task, softirq, ...);
+ * the cover takes the event only when its call interrupted the primary: it
+ * finds the mark, or no receipt of its own event at its level. It is then
+ * counted in `covered_runs`. The mark and the receipts, pure C the host tests
+ * drive through every nesting, are cover/include/synshadow_cover_mark.h.
  *
  * The primary's skipped runs less the covered ones are the events really
  * lost (the loader reports that difference). The cover's own skipped runs
@@ -26,16 +25,9 @@
 #define SYNSHADOW_COVER_BPF_H
 
 #include "event.bpf.h"
+#include "synshadow_cover_mark.h"
 
-#define SS_RECEIPTS 4
-
-struct cover_receipts {
-	__u64 key[SS_RECEIPTS];
-	__u64 detail[SS_RECEIPTS];
-	__u32 next;
-};
-
-/* One set of receipts per covered hook, by the hook's pair number. */
+/* One mark per covered hook, by the hook's pair number. */
 enum cover_pair {
 	SS_COVER_SET_STATE,
 	SS_COVER_KFREE_SKB,
@@ -46,42 +38,95 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SS_COVER_PAIRS);
 	__type(key, __u32);
-	__type(value, struct cover_receipts);
-} cover_receipts SEC(".maps");
+	__type(value, struct cover_mark);
+} cover_marks SEC(".maps");
 
-/* The primary's last step: its event is taken. */
-static __always_inline void leave_receipt(__u32 pair, __u64 key, __u64 detail)
+/* The CPU's preempt count, where the kernel keeps it: in pcpu_hot (x86,
+ * Linux 6.2 to 6.14) or in its own per-CPU variable (before and after).
+ * Untyped symbols, from /proc/kallsyms: one the kernel does not list (6.18
+ * lists neither) is 0, and the level is unknown there. A typed symbol would
+ * fail the whole program's load when the kernel cannot find its address. */
+extern const void __preempt_count __ksym __weak;
+extern const void pcpu_hot __ksym __weak;
+extern const void __per_cpu_offset __ksym __weak;
+struct pcpu_hot___ss {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+
+/* This call's context level: 0 task, 1 softirq, 2 hardirq, 3 NMI (the
+ * kernel's NMI_MASK, HARDIRQ_MASK and SOFTIRQ_OFFSET), or unknown. The
+ * count's address on this CPU is worked out once and kept in the mark. */
+static __always_inline int context_level(struct cover_mark *m)
 {
-	struct cover_receipts *r = bpf_map_lookup_elem(&cover_receipts, &pair);
-	__u32 slot;
+#if defined(__TARGET_ARCH_x86)
+	int count = 0;
 
-	if (!r)
-		return;
-	slot = r->next & (SS_RECEIPTS - 1);
-	r->key[slot] = key;
-	r->detail[slot] = detail;
-	r->next = slot + 1;
+	if (!m->count_address) {
+		__u64 base = 0, offset = 0;
+		__u32 cpu = bpf_get_smp_processor_id();
+
+		if (!&__per_cpu_offset)
+			return SS_COVER_LEVEL_UNKNOWN;
+		if (&pcpu_hot && bpf_core_type_exists(struct pcpu_hot___ss))
+			base = (__u64)&pcpu_hot + bpf_core_field_offset(struct pcpu_hot___ss, preempt_count);
+		else if (&__preempt_count)
+			base = (__u64)&__preempt_count;
+		if (!base || bpf_probe_read_kernel(&offset, sizeof(offset),
+						   (const char *)&__per_cpu_offset + (__u64)(cpu & 0xfff) * 8))
+			return SS_COVER_LEVEL_UNKNOWN;
+		m->count_address = base + offset;
+	}
+	if (bpf_probe_read_kernel(&count, sizeof(count), (const void *)m->count_address))
+		return SS_COVER_LEVEL_UNKNOWN;
+	if (count & 0x00f00000)
+		return 3;
+	if (count & 0x000f0000)
+		return 2;
+	if (count & 0x00000100)
+		return 1;
+	return 0;
+#else
+	return SS_COVER_LEVEL_UNKNOWN;
+#endif
 }
 
-/* The cover's question: did the kernel skip the primary for this event?
- * Takes the receipt back when it did not; counts the run when it did. */
+/* The primary's first step: marks this CPU. Pass the result to
+ * primary_done() as its last step, with the hook's arguments. */
+static __always_inline struct cover_mark *primary_start(__u32 pair)
+{
+	struct cover_mark *m = bpf_map_lookup_elem(&cover_marks, &pair);
+
+	if (m)
+		cover_mark_primary_start(m);
+	return m;
+}
+
+static __always_inline void primary_done(struct cover_mark *m, __u64 key, __u64 detail)
+{
+	if (m)
+		cover_mark_primary_end(m, context_level(m), key, detail);
+}
+
+/* The cover's question: did the kernel skip the primary for this call?
+ * Counts the run when it did. The cover's last step is cover_done(). */
 static __always_inline bool primary_skipped(__u32 pair, __u8 hook, __u64 key, __u64 detail)
 {
-	struct cover_receipts *r = bpf_map_lookup_elem(&cover_receipts, &pair);
+	struct cover_mark *m = bpf_map_lookup_elem(&cover_marks, &pair);
 	struct synshadow_counters *c;
 
-	if (!r)
+	if (!m || !cover_mark_primary_skipped(m, context_level(m), key, detail))
 		return false;
-#pragma unroll
-	for (int i = 0; i < SS_RECEIPTS; i++) {
-		if (r->key[i] == key && r->detail[i] == detail) {
-			r->key[i] = 0;
-			return false;
-		}
-	}
 	c = local_counters();
 	if (c)
 		c->covered_runs[hook & (SS_HOOK_MAX - 1)]++;
 	return true;
+}
+
+static __always_inline void cover_done(__u32 pair)
+{
+	struct cover_mark *m = bpf_map_lookup_elem(&cover_marks, &pair);
+
+	if (m)
+		cover_mark_cover_end(m, context_level(m));
 }
 #endif /* SYNSHADOW_COVER_BPF_H */

@@ -392,10 +392,13 @@ static __always_inline int on_set_state(__u64 sk, int oldstate, int newstate, bo
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
+	struct cover_mark *mark;
+
 	RETURN_IF_IDLE(0);
+	mark = primary_start(SS_COVER_SET_STATE);
 	if (sk->sk_protocol == IPPROTO_TCP)
 		on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
-	leave_receipt(SS_COVER_SET_STATE, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate);
+	primary_done(mark, (__u64)sk, (__u64)oldstate << 32 | (__u32)newstate);
 	return 0;
 }
 
@@ -404,11 +407,12 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_btf_inet_sock_set_state_cover, const struct sock *sk, int oldstate, int newstate)
 {
 	RETURN_IF_IDLE(0);
-	if (!primary_skipped(SS_COVER_SET_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE, (__u64)sk,
-			     (__u64)oldstate << 32 | (__u32)newstate) ||
-	    sk->sk_protocol != IPPROTO_TCP)
-		return 0;
-	return on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
+	if (primary_skipped(SS_COVER_SET_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE, (__u64)sk,
+			    (__u64)oldstate << 32 | (__u32)newstate) &&
+	    sk->sk_protocol == IPPROTO_TCP)
+		on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
+	cover_done(SS_COVER_SET_STATE);
+	return 0;
 }
 
 /* The classic tracepoint, for kernels without tp_btf. */
@@ -520,9 +524,12 @@ static __always_inline void on_btf_kfree_skb(unsigned long long *ctx)
 SEC("tp_btf/kfree_skb")
 int ss_btf_kfree_skb(unsigned long long *ctx)
 {
+	struct cover_mark *mark;
+
 	RETURN_IF_IDLE(0);
+	mark = primary_start(SS_COVER_KFREE_SKB);
 	on_btf_kfree_skb(ctx);
-	leave_receipt(SS_COVER_KFREE_SKB, ctx[0], ctx[2]);
+	primary_done(mark, ctx[0], ctx[2]);
 	return 0;
 }
 
@@ -533,6 +540,7 @@ int ss_btf_kfree_skb_cover(unsigned long long *ctx)
 	RETURN_IF_IDLE(0);
 	if (primary_skipped(SS_COVER_KFREE_SKB, SS_HOOK_TP_KFREE_SKB, ctx[0], ctx[2]))
 		on_btf_kfree_skb(ctx);
+	cover_done(SS_COVER_KFREE_SKB);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ stripped="$work/synshadow.stripped.bpf.o"
 
 "$clang" -target bpf "-D__TARGET_ARCH_$arch" -O2 -g \
     -Wall -Werror -Wno-unknown-warning-option -Wno-default-const-init-var-unsafe \
-    -I"$bpf/include" -I"$bpf/abi/include" \
+    -I"$bpf/include" -I"$bpf/abi/include" -I"$bpf/cover/include" \
     -c "$bpf/synshadow.bpf.c" -o "$object"
 "$objcopy" --strip-debug "$object" "$stripped"
 

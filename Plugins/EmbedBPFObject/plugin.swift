@@ -11,12 +11,13 @@ struct EmbedBPFObject: BuildToolPlugin {
         let bpfDirectory = context.package.directoryURL.appending(path: "bpf")
         let script = context.package.directoryURL.appending(path: "Plugins/EmbedBPFObject/embed-bpf-object.sh")
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObject+Generated.swift")
-        // The program, every header beside it, the ABI and vmlinux.h.
+        // The program, every header beside it, the ABI, the cover's mark and vmlinux.h.
         let headers = try FileManager.default.contentsOfDirectory(atPath: bpfDirectory.path())
             .filter { $0.hasSuffix(".bpf.h") }.sorted()
             .map { bpfDirectory.appending(path: $0) }
         let inputs = [bpfDirectory.appending(path: "synshadow.bpf.c")] + headers + [
             bpfDirectory.appending(path: "abi/include/synshadow_abi.h"),
+            bpfDirectory.appending(path: "cover/include/synshadow_cover_mark.h"),
             bpfDirectory.appending(path: "include/vmlinux.h"),
             script,
         ]

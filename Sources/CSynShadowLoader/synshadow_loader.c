@@ -393,7 +393,8 @@ static uint64_t kprobe_missed(struct bpf_link *link)
 	return info.missed;
 }
 
-int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total)
+int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total,
+			   uint64_t *overcovered)
 {
 	struct synshadow_counters counters;
 	size_t i;
@@ -402,6 +403,7 @@ int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_M
 
 	memset(per_hook, 0, sizeof(uint64_t) * SS_HOOK_MAX);
 	*total = 0;
+	*overcovered = 0;
 	err = ss_loader_counters(loader, &counters);
 	if (err)
 		return err;
@@ -424,6 +426,8 @@ int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_M
 			for (hook = 0; hook < SS_HOOK_MAX; hook++)
 				if (loader->programs[i].hooks & (1u << hook))
 					covered += counters.covered_runs[hook];
+			if (covered > lost)
+				*overcovered += covered - lost;
 			lost = lost > covered ? lost - covered : 0;
 		}
 		*total += lost;

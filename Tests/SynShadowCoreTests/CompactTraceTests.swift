@@ -6,6 +6,7 @@ import Foundation
 import PropertyBased
 import SynShadowCore
 import Testing
+import SynShadowTestbed
 
 /// Compact event frames (format 3): every record comes back exactly as the
 /// kernel wrote it, in a fraction of the room; format 1 and 2 files still

@@ -1,5 +1,6 @@
 import SynShadowCore
 import Testing
+import SynShadowTestbed
 
 /// The event lines are a published interface (README "JSON output", and
 /// people's scripts over the text): the fast formatter must print what the

@@ -1,6 +1,7 @@
 import PropertyBased
 import SynShadowCore
 import Testing
+import SynShadowTestbed
 
 /// Whatever a damaged trace or a misbehaving probe delivers, the model
 /// neither crashes nor grows past its limits.

@@ -6,6 +6,7 @@ import Foundation
 import PropertyBased
 import SynShadowCore
 import Testing
+import SynShadowTestbed
 
 /// Recording and reading traces: a round trip gives back every record in
 /// order; damaged, cut, empty, foreign and newer files give a one-line error

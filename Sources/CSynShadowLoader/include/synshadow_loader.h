@@ -110,8 +110,11 @@ int ss_loader_counters(struct ss_loader *loader, struct synshadow_counters *sum)
  * kretprobe out of instances; from the link's info, kernels 6.7 and later)
  * count the same way. `per_hook` gets each
  * program's figure under every hook it serves; `total` counts each program
- * once. 0, or a negative errno. */
-int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total);
+ * once. `overcovered`: runs its cover took beyond those the kernel skipped
+ * for a primary, events taken twice; bpf/cover.bpf.h makes that impossible,
+ * and this proves it on every run. 0, or a negative errno. */
+int ss_loader_skipped_runs(struct ss_loader *loader, uint64_t per_hook[SS_HOOK_MAX], uint64_t *total,
+			   uint64_t *overcovered);
 
 /* Tells the kernel side who owns a listener found by the snapshot, and
  * whether it passes the owner filters (decided by user space from /proc). */

@@ -16,6 +16,10 @@ public struct KernelCounters: Sendable, Equatable {
     public var skippedRuns: UInt64 = 0
     /// Skipped runs a cover program took instead (bpf/cover.bpf.h): not lost.
     public var coveredRuns: UInt64 = 0
+    /// Runs a cover took beyond those the kernel skipped for its primary:
+    /// events delivered twice. The cover's design makes this 0; any other
+    /// figure is a SynShadow defect, and the model's findings are suspect.
+    public var duplicatedEvents: UInt64 = 0
     /// `skippedRuns` under each hook its program serves (indexed by raw value).
     public var skippedRunsByHook: [UInt64] = Array(repeating: 0, count: Hook.allCases.count)
     /// `lost`, per event kind (indexed by raw value): what a flood cost, exactly.

@@ -263,8 +263,10 @@ public final class KernelSession {
         }
         var skippedByHook = [UInt64](repeating: 0, count: Int(SS_HOOK_MAX.rawValue))
         var skipped: UInt64 = 0
-        if ss_loader_skipped_runs(loader, &skippedByHook, &skipped) == 0 {
+        var overcovered: UInt64 = 0
+        if ss_loader_skipped_runs(loader, &skippedByHook, &skipped, &overcovered) == 0 {
             result.skippedRuns = skipped
+            result.duplicatedEvents = overcovered
             for index in 0..<result.skippedRunsByHook.count where index < skippedByHook.count {
                 result.skippedRunsByHook[index] = skippedByHook[index]
             }

@@ -190,7 +190,7 @@ struct LiveRun {
                 events: counters.events, lostEvents: counters.eventsLost, endMonotonicNanoseconds: monotonicNanoseconds(),
                 counters: [
                     "filtered": counters.filtered, "correlation_misses": counters.correlationMisses,
-                    "skipped_runs": counters.skippedRuns,
+                    "skipped_runs": counters.skippedRuns, "duplicated_events": counters.duplicatedEvents,
                 ]))
         closingCounters()
         if exporters.current != nil { finalSnapshot = snapshot() }
@@ -201,6 +201,11 @@ struct LiveRun {
                 + "\(driver.findingCount) findings"
                 + (counters.coveredRuns > 0
                     ? " (the kernel skipped \(counters.coveredRuns) nested run(s) of a program; its cover took each event)" : ""))
+        if counters.duplicatedEvents > 0 {
+            Terminal.note(
+                "defect: \(counters.duplicatedEvents) event(s) reached the model twice (a cover program took them beyond the"
+                    + " runs the kernel skipped); findings of this run may be false: please report it")
+        }
         if written.shed.total > 0 || written.unwrittenBytes > 0 {
             Terminal.note(
                 "output: standard output was too slow: \(written.shed.eventLines) event lines and "

@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTestbed
 
 /// Makes a sequential stream look like several CPUs produced it: a probe's
 /// queue figures are sometimes read a little late (they already hold steps

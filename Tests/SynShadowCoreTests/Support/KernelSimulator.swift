@@ -1,4 +1,5 @@
 import SynShadowCore
+import SynShadowTestbed
 
 /// A sequential model of the kernel's passive open that emits the event
 /// stream the probes of a tier would report (queue figures exact at each

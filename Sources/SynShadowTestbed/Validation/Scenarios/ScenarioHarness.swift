@@ -69,6 +69,10 @@ final class ScenarioHarness {
             findings, racedClaims: racedClaims, against: expectation,
             lostEvents: kernelAfter.unseenEvents &- kernelBefore.unseenEvents,
             lossDetail: kernelAfter.lossDescription(since: kernelBefore))
+        let duplicated = kernelAfter.duplicatedEvents &- kernelBefore.duplicatedEvents
+        outcome.require(
+            duplicated == 0,
+            "\(duplicated) event(s) delivered twice (a cover program took them beyond the runs the kernel skipped)")
         outcome.observations.merge(KernelBehaviour.firstDrops(in: findings)) { mine, _ in mine }
         return Observation(events: events, findings: findings)
     }

@@ -1,11 +1,12 @@
 /// A small deterministic generator: a property input (a seed) always
-/// expands to the same event stream, so any failure replays exactly.
-struct SplitMix64: RandomNumberGenerator {
+/// expands to the same event stream (or nesting), so any failure replays
+/// exactly. Shared by the test targets.
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -13,11 +14,11 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    mutating func chance(_ probability: Double) -> Bool {
+    public mutating func chance(_ probability: Double) -> Bool {
         Double(next() >> 11) / Double(1 << 53) < probability
     }
 
-    mutating func between(_ low: UInt64, _ high: UInt64) -> UInt64 {
+    public mutating func between(_ low: UInt64, _ high: UInt64) -> UInt64 {
         low + next() % (high - low + 1)
     }
 }
