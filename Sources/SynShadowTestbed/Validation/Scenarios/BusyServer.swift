@@ -104,13 +104,24 @@ public struct BusyServer: Scenario {
         harness.outcome.require(
             (clean?.failures ?? 1) == 0, "clean phase: \(clean?.failures ?? -1) of \(connections) connections failed")
         // A tcp_check_req that lost its request to another CPU made a child
-        // too (counted, then freed at once): the function tiers see it.
+        // too (counted, then freed at once): the function tiers see it, so
+        // there the count is exact. The tracepoint tier has no tcp_check_req
+        // hook and cannot see that child (seen once in a 6.12 guest: +2051
+        // against 2050): there every child accepted must have been seen
+        // created, and none seen that the kernel did not count.
         let children = observation.events.filter {
             $0.kind == .childCreated || ($0.kind == .checkRequestDone && $0.flags.contains(.requestStolen))
         }.count
         let passiveOpens = Int(harness.outcome.counterDeltas["TcpPassiveOpens"] ?? -1)
-        harness.outcome.require(
-            children == passiveOpens, "TcpPassiveOpens +\(passiveOpens), the model saw \(children) children created")
+        if context.tier == .tracepoint {
+            let accepted = observation.events.filter { $0.kind == .accept }.count
+            harness.outcome.require(
+                accepted <= children && children <= passiveOpens,
+                "TcpPassiveOpens +\(passiveOpens), the model saw \(children) children created and \(accepted) accepted")
+        } else {
+            harness.outcome.require(
+                children == passiveOpens, "TcpPassiveOpens +\(passiveOpens), the model saw \(children) children created")
+        }
         harness.outcome.require(
             (overload?.connections ?? 0) > 0, "overload phase: no client got through (\(overload?.failures ?? -1) failed)")
         return harness.finish()
