@@ -107,14 +107,17 @@ static __always_inline void primary_done(struct cover_mark *m, __u64 key, __u64 
 		cover_mark_primary_end(m, context_level(m), key, detail);
 }
 
-/* The cover's question: did the kernel skip the primary for this call?
- * Counts the run when it did. The cover's last step is cover_done(). */
+/* The cover's first step and question: did the kernel skip the primary for
+ * this call? Counts the run when it did. Its last step is cover_done(). */
 static __always_inline bool primary_skipped(__u32 pair, __u8 hook, __u64 key, __u64 detail)
 {
 	struct cover_mark *m = bpf_map_lookup_elem(&cover_marks, &pair);
 	struct synshadow_counters *c;
 
-	if (!m || !cover_mark_primary_skipped(m, context_level(m), key, detail))
+	if (!m)
+		return false;
+	cover_mark_cover_start(m);
+	if (!cover_mark_primary_skipped(m, context_level(m), key, detail))
 		return false;
 	c = local_counters();
 	if (c)
