@@ -421,6 +421,25 @@ import Testing
         #expect(run.divergences.isEmpty, "\(run.summary)")
     }
 
+    /// CI's legal-stream property, seed 4044752026115797069 (tracepoint
+    /// tier, syncookies on): two cookies sent and never answered were left
+    /// undecided, 4 syncookie-sent where the kernel sent 6. Every step ran
+    /// on one CPU, but the ring had pushed out an instant inside the SYN's
+    /// window, and the ring answered "many, may have raced" without asking
+    /// whose it was. It now keeps the latest pushed-out instant of another
+    /// CPU than the latest's, so the step's own CPU is never its own race.
+    @Test func pushedOutInstantsOfTheStepsOwnCPUAreNoRace() {
+        let seed: UInt64 = 4_044_752_026_115_797_069
+        var options = KernelSimulator.Options(tier: .tracepoint)
+        options.listeners = 1
+        options.connections = 22
+        options.syncookies = Int(seed % 2)
+        let simulator = KernelSimulator(seed: seed, options: options)
+        let run = ModelRun(simulator.run(), configuration: simulator.modelConfiguration)
+        #expect(run.behaviour == simulator.expected, "expected \(simulator.expected)\n\(run.summary)")
+        #expect(run.divergences.isEmpty, "\(run.summary)")
+    }
+
     /// The other side of the same ring: the accept queue at its limit (room
     /// for one) when the SYN was read, another CPU's child filled it (the
     /// kernel dropped the SYN), and nine children of the SYN's own CPU, each
