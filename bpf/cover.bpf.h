@@ -108,16 +108,19 @@ static __always_inline void primary_done(struct cover_mark *m, __u64 key, __u64 
 }
 
 /* The cover's first step and question: did the kernel skip the primary for
- * this call? Counts the run when it did. Its last step is cover_done(). */
-static __always_inline bool primary_skipped(__u32 pair, __u8 hook, __u64 key, __u64 detail)
+ * this call? Counts the run when it did. Its last step is cover_done(),
+ * given the `level` this step read (read once: it costs a kernel read). */
+static __always_inline bool primary_skipped(__u32 pair, __u8 hook, __u64 key, __u64 detail, int *level)
 {
 	struct cover_mark *m = bpf_map_lookup_elem(&cover_marks, &pair);
 	struct synshadow_counters *c;
 
+	*level = SS_COVER_LEVEL_UNKNOWN;
 	if (!m)
 		return false;
 	cover_mark_cover_start(m);
-	if (!cover_mark_primary_skipped(m, context_level(m), key, detail))
+	*level = context_level(m);
+	if (!cover_mark_primary_skipped(m, *level, key, detail))
 		return false;
 	c = local_counters();
 	if (c)
@@ -125,11 +128,11 @@ static __always_inline bool primary_skipped(__u32 pair, __u8 hook, __u64 key, __
 	return true;
 }
 
-static __always_inline void cover_done(__u32 pair)
+static __always_inline void cover_done(__u32 pair, int level)
 {
 	struct cover_mark *m = bpf_map_lookup_elem(&cover_marks, &pair);
 
 	if (m)
-		cover_mark_cover_end(m, context_level(m));
+		cover_mark_cover_end(m, level);
 }
 #endif /* SYNSHADOW_COVER_BPF_H */

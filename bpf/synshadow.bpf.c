@@ -406,12 +406,14 @@ int BPF_PROG(ss_btf_inet_sock_set_state, const struct sock *sk, int oldstate, in
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_btf_inet_sock_set_state_cover, const struct sock *sk, int oldstate, int newstate)
 {
+	int level;
+
 	RETURN_IF_IDLE(0);
 	if (primary_skipped(SS_COVER_SET_STATE, SS_HOOK_TP_INET_SOCK_SET_STATE, (__u64)sk,
-			    (__u64)oldstate << 32 | (__u32)newstate) &&
+			    (__u64)oldstate << 32 | (__u32)newstate, &level) &&
 	    sk->sk_protocol == IPPROTO_TCP)
 		on_set_state((__u64)sk, oldstate, newstate, false, 0, 0);
-	cover_done(SS_COVER_SET_STATE);
+	cover_done(SS_COVER_SET_STATE, level);
 	return 0;
 }
 
@@ -537,10 +539,12 @@ int ss_btf_kfree_skb(unsigned long long *ctx)
 SEC("tp_btf/kfree_skb")
 int ss_btf_kfree_skb_cover(unsigned long long *ctx)
 {
+	int level;
+
 	RETURN_IF_IDLE(0);
-	if (primary_skipped(SS_COVER_KFREE_SKB, SS_HOOK_TP_KFREE_SKB, ctx[0], ctx[2]))
+	if (primary_skipped(SS_COVER_KFREE_SKB, SS_HOOK_TP_KFREE_SKB, ctx[0], ctx[2], &level))
 		on_btf_kfree_skb(ctx);
-	cover_done(SS_COVER_KFREE_SKB);
+	cover_done(SS_COVER_KFREE_SKB, level);
 	return 0;
 }
 
